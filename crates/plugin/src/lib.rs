@@ -1,1 +1,8 @@
-//! placeholder
+//! Plugin traits of spire-rs (KeyManager first; NodeAttestor, WorkloadAttestor, UpstreamAuthority
+//! follow) and a conformance suite per trait that every implementation must pass.
+//!
+//! This crate holds no implementation and does no I/O: built-in plugins live under `plugins/`.
+
+pub mod keymanager;
+
+pub use keymanager::{Key, KeyManager, KeyManagerError, KeyType};
