@@ -1,0 +1,1 @@
+//! JWT-SVIDs: minting through the KeyManager and validation against a bundle. (being written)
