@@ -1,0 +1,45 @@
+//! The one error type every `DataStore` method returns.
+
+use crate::records::RegistrationEntry;
+
+/// Why a datastore operation failed.
+///
+/// The variants map onto gRPC codes at the API edge: `NotFound` → NOT_FOUND, the two
+/// `AlreadyExists` forms → ALREADY_EXISTS, `InvalidArgument` → INVALID_ARGUMENT,
+/// `FailedPrecondition` → FAILED_PRECONDITION, the rest → INTERNAL / UNIMPLEMENTED.
+#[derive(Debug, thiserror::Error)]
+pub enum DataStoreError {
+    /// The record the operation targets does not exist; the text names it.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A record with the same unique key exists (bundle trust domain, node SPIFFE ID,
+    /// join token, entry ID).
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// An entry with the same parent ID, SPIFFE ID and selector set already exists; it is
+    /// carried so callers can return it (SPIRE's "create or return" behaviour).
+    #[error("registration entry {} already exists with the same parent ID, SPIFFE ID and selectors", .0.entry_id)]
+    EntryAlreadyExists(Box<RegistrationEntry>),
+    /// The input is malformed; the text names the field and the rule it breaks.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The operation is refused in the current state (e.g. restrict-mode bundle delete
+    /// while entries still federate with it).
+    #[error("failed precondition: {0}")]
+    FailedPrecondition(String),
+    /// The configuration asks for something this build does not implement yet.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The database failed or holds data this code cannot read.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for DataStoreError {
+    fn from(err: sqlx::Error) -> Self {
+        DataStoreError::Database(err.to_string())
+    }
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = DataStoreError> = std::result::Result<T, E>;
