@@ -5,7 +5,9 @@
 //! This crate must NOT hand private key bytes to callers: only public keys (SPKI DER) and
 //! signatures leave it. It does no network I/O and never logs key material.
 
+pub mod disk;
 pub mod memory;
 mod software_key;
 
+pub use disk::{DiskKeyManager, DiskKeyManagerError};
 pub use memory::MemoryKeyManager;

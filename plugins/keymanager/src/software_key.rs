@@ -22,8 +22,9 @@ pub(crate) struct SoftwareKey {
 }
 
 /// Why a stored PKCS#8 document could not become a key.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum KeyParseError {
+pub enum KeyParseError {
     #[error("not a PKCS#8 EC P-256, EC P-384 or RSA private key")]
     Unrecognised,
     #[error("RSA key of {0} bits is not a supported size (2048 or 4096)")]
@@ -106,7 +107,6 @@ impl SoftwareKey {
     }
 
     /// The PKCS#8 DER encoding, for persistence inside this crate only.
-    #[allow(dead_code, reason = "the disk store lands in the next commit")]
     pub(crate) fn pkcs8(&self) -> &[u8] {
         &self.pkcs8
     }
