@@ -76,3 +76,7 @@ impl fmt::Display for Selector {
         write!(f, "{}:{}", self.kind, self.value)
     }
 }
+
+#[cfg(test)]
+#[path = "selector_tests.rs"]
+mod tests;
