@@ -1,0 +1,1 @@
+//! Integration tests of spire-config (one binary).
