@@ -8,6 +8,13 @@
 //! [`spire::api::server::entry::v1::entry_server::Entry`]. The package-less
 //! Workload API is exposed as [`workload`].
 //!
+//! Every message also implements `serde::Serialize`/`Deserialize` the way Go's
+//! protojson does with `UseProtoNames` and `EmitUnpopulated` (what the SPIRE
+//! CLIs print for `-output json`): proto field names, unset fields emitted,
+//! 64-bit integers as strings, bytes as base64, enums by name. The one
+//! exception is the Workload API's `ValidateJWTSVIDResponse`, whose
+//! `google.protobuf.Struct` has no serde impl in prost-types.
+//!
 //! This crate holds no logic: conversion between these wire types and domain
 //! types happens in the crates that own the domain types.
 
@@ -15,11 +22,17 @@
 /// dependants don't need their own prost-types dependency.
 pub use prost_types;
 
-/// Includes the generated code of one proto package (prost names files by
-/// package; the package-less workload.proto becomes `_.rs`).
+/// Includes the generated code of one proto package: prost messages and
+/// tonic services from `<package>.rs`, serde impls from `<package>.serde.rs`.
+/// The package-less workload.proto is `_.rs` for prost and `workload` for
+/// pbjson (see build.rs), hence the two-name form.
 macro_rules! generated {
     ($package:literal) => {
-        include!(concat!(env!("OUT_DIR"), "/", $package, ".rs"));
+        generated!($package, $package);
+    };
+    ($prost:literal, $pbjson:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $prost, ".rs"));
+        include!(concat!(env!("OUT_DIR"), "/", $pbjson, ".serde.rs"));
     };
 }
 
@@ -135,5 +148,5 @@ pub mod spire {
     missing_docs
 )]
 pub mod workload {
-    generated!("_");
+    generated!("_", "workload");
 }
