@@ -1,6 +1,7 @@
 //! kill -9 while keys are being written: every reopen must find a whole, usable key file.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::thread;
@@ -33,7 +34,10 @@ fn sigkill_during_writes_never_leaves_a_torn_key_file() {
         let stdout = child.stdout.take().expect("stdout was piped");
         let writes_before_kill = 1 + round % 4;
         let mut reported = Vec::new();
-        for line in BufReader::new(stdout).lines() {
+        // The reader stays open until after the kill: closing the pipe early would make the
+        // child die of EPIPE right after a complete write instead of being killed mid-write.
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line.expect("child output is text");
             if let Some(id) = line.strip_prefix("generated ") {
                 reported.push(id.to_owned());
@@ -45,7 +49,13 @@ fn sigkill_during_writes_never_leaves_a_torn_key_file() {
         // Vary where in the next write the kill lands.
         thread::sleep(Duration::from_millis(round * 7 % 23));
         child.kill().expect("SIGKILL delivered");
-        child.wait().expect("child reaped");
+        let status = child.wait().expect("child reaped");
+        drop(lines);
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "round {round}: child must die of SIGKILL, not exit on its own ({status})"
+        );
 
         let km = DiskKeyManager::open_directory(dir.path())
             .unwrap_or_else(|e| panic!("round {round}: reopen after SIGKILL failed: {e}"));
