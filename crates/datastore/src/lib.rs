@@ -9,10 +9,12 @@
 //! sign anything, or cache: those belong to the API layer, `spire-spiffe` and `spire-ca`.
 
 pub mod bundle_codec;
+pub mod conformance;
 
 pub mod error;
 pub mod query;
 pub mod records;
+pub mod sql;
 
 pub mod store;
 
@@ -22,5 +24,6 @@ pub use query::{
     MatchBehavior, Page, Pagination, SelectorMatch,
 };
 pub use records::{AttestedNode, AttestedNodeMask, EntryMask, JoinToken, RegistrationEntry};
+pub use sql::{SqlConfig, SqlDataStore};
 
 pub use store::DataStore;
