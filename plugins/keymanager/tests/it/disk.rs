@@ -136,3 +136,34 @@ fn write_failure_leaves_previous_keys_visible() {
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("stat").permissions().mode() & 0o777
 }
+
+/// `testdata/spire-written-keys.json` was written the way SPIRE's disk KeyManager writes
+/// (Go `x509.MarshalPKCS8PrivateKey` + `json.MarshalIndent(.., "\t")`): throwaway test keys.
+#[test]
+fn opens_key_file_written_by_spire() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("keys.json");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/testdata/spire-written-keys.json");
+    fs::copy(&fixture, &path).expect("copy fixture");
+    let km = DiskKeyManager::open(&path).expect("SPIRE's file opens");
+    let expected = [
+        ("x509-CA-A", KeyType::EcP256),
+        ("JWT-Signer-A", KeyType::EcP384),
+        ("x509-CA-B", KeyType::Rsa2048),
+    ];
+    for (id, key_type) in expected {
+        let key = km.key(id).expect("lookup").expect("present");
+        assert_eq!(key.key_type(), key_type, "{id}");
+        let signature = key.sign(b"interop").expect("signs");
+        assert!(
+            signature_verifies(key.as_ref(), b"interop", &signature),
+            "{id}"
+        );
+    }
+    // Generating a new key rewrites the file keeping SPIRE's keys.
+    km.generate_key("agent-svid-A", KeyType::EcP256)
+        .expect("keygen");
+    let reopened = DiskKeyManager::open(&path).expect("reopens");
+    assert_eq!(reopened.keys().expect("list").len(), 4);
+}
