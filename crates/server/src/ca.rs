@@ -1,0 +1,194 @@
+//! The async shell around `spire_ca::rotation::Authorities`: ticks the rotation state machine
+//! with the injected clock, publishes prepared authorities to the trust bundle in the
+//! datastore before they sign anything, prunes expired ones, and signs SVIDs with whatever is
+//! active ([`SvidMinter`]).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use spire_ca::clock::Clock;
+use spire_ca::jwt::{JwtSvidClaims, mint_jwt_svid};
+use spire_ca::rotation::{Authorities, AuthorityParams, RotationEvent, SlotStatus, prune_bundle};
+use spire_ca::x509::X509SvidRequest;
+use spire_datastore::DataStore;
+use spire_spiffe::{Bundle, JwtAuthority, X509Authority};
+
+use crate::context::{
+    MintError, MintJwtSvid, MintX509Svid, MintedJwtSvid, MintedX509Svid, SvidMinter, unix_seconds,
+};
+
+/// How often rotation is checked (SPIRE: 10 s).
+pub const ROTATION_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Why a rotation step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaShellError {
+    #[error("CA rotation: {0}")]
+    Rotation(#[from] spire_ca::x509::CaError),
+    #[error("publishing to the trust bundle: {0}")]
+    Bundle(#[from] spire_datastore::DataStoreError),
+}
+
+/// TTLs and claims the CA applies when a request leaves them out.
+#[derive(Debug, Clone)]
+pub struct SigningDefaults {
+    pub x509_svid_ttl: Duration,
+    pub jwt_svid_ttl: Duration,
+    pub jwt_issuer: Option<String>,
+    pub disable_jwt_svids: bool,
+}
+
+/// The server's CA: rotation state plus the datastore it publishes to.
+#[derive(Debug)]
+pub struct ServerCa {
+    trust_domain: String,
+    authorities: Mutex<Authorities>,
+    datastore: Arc<dyn DataStore>,
+    clock: Arc<dyn Clock>,
+    defaults: SigningDefaults,
+}
+
+impl ServerCa {
+    pub fn new(
+        km: Arc<dyn spire_plugin::KeyManager>,
+        params: AuthorityParams,
+        datastore: Arc<dyn DataStore>,
+        clock: Arc<dyn Clock>,
+        defaults: SigningDefaults,
+    ) -> Self {
+        Self {
+            trust_domain: params.trust_domain.clone(),
+            authorities: Mutex::new(Authorities::new(km, params)),
+            datastore,
+            clock,
+            defaults,
+        }
+    }
+
+    /// One rotation step: tick, publish what was prepared, prune what expired. Returns the
+    /// bundle as it stands afterwards when it changed.
+    pub async fn rotate(&self) -> Result<Option<Bundle>, CaShellError> {
+        let now = self.clock.now();
+        let events = {
+            let mut authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
+            authorities.tick(now)?
+        };
+        let mut additions = Bundle {
+            trust_domain: self.trust_domain.clone(),
+            ..Bundle::default()
+        };
+        for event in &events {
+            match event {
+                RotationEvent::X509Prepared {
+                    cert_der,
+                    authority_id,
+                    ..
+                } => {
+                    tracing::info!(authority_id = %authority_id, "X509 CA prepared");
+                    additions.x509_authorities.push(X509Authority {
+                        der: cert_der.clone(),
+                        tainted: false,
+                    });
+                }
+                RotationEvent::JwtPrepared {
+                    key_id,
+                    public_key_der,
+                    expires_at,
+                    ..
+                } => {
+                    tracing::info!(local_authority_id = %key_id, "JWT key prepared");
+                    additions.jwt_authorities.push(JwtAuthority {
+                        key_id: key_id.clone(),
+                        public_key_der: public_key_der.clone(),
+                        expires_at: unix_seconds(*expires_at),
+                        tainted: false,
+                    });
+                }
+                RotationEvent::X509Activated { authority_id, .. } => {
+                    tracing::info!(authority_id = %authority_id, "X509 CA activated");
+                }
+                RotationEvent::JwtActivated { key_id, .. } => {
+                    tracing::info!(local_authority_id = %key_id, "JWT key activated");
+                }
+            }
+        }
+        let mut changed = None;
+        if !additions.x509_authorities.is_empty() || !additions.jwt_authorities.is_empty() {
+            changed = Some(self.datastore.append_bundle(&additions).await?);
+        }
+        if let Some(mut bundle) = self.datastore.fetch_bundle(&self.trust_domain).await?
+            && prune_bundle(&mut bundle, now)
+        {
+            tracing::info!("Pruned expired authorities from the trust bundle");
+            changed = Some(self.datastore.set_bundle(&bundle).await?);
+        }
+        Ok(changed)
+    }
+
+    /// The local trust bundle from the datastore.
+    pub async fn bundle(&self) -> Result<Option<Bundle>, CaShellError> {
+        Ok(self.datastore.fetch_bundle(&self.trust_domain).await?)
+    }
+}
+
+impl SvidMinter for ServerCa {
+    fn mint_x509_svid(&self, request: MintX509Svid) -> Result<MintedX509Svid, MintError> {
+        let now = self.clock.now();
+        let authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
+        let ca = authorities
+            .active_x509()
+            .ok_or(MintError::NoAuthority("X.509"))?;
+        let minted = ca
+            .mint_x509_svid(
+                &X509SvidRequest {
+                    spiffe_id: request.spiffe_id,
+                    public_key_der: request.public_key_der,
+                    dns_names: request.dns_names,
+                    ttl: request.ttl.unwrap_or(self.defaults.x509_svid_ttl),
+                },
+                now,
+            )
+            .map_err(|e| MintError::InvalidRequest(e.to_string()))?;
+        Ok(MintedX509Svid {
+            cert_chain: vec![minted.der],
+            expires_at: unix_seconds(minted.not_after),
+            ttl_capped: minted.ttl_capped,
+        })
+    }
+
+    fn mint_jwt_svid(&self, request: MintJwtSvid) -> Result<MintedJwtSvid, MintError> {
+        if self.defaults.disable_jwt_svids {
+            return Err(MintError::JwtDisabled);
+        }
+        let now = unix_seconds(self.clock.now());
+        let authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
+        let (key, kid) = authorities
+            .active_jwt()
+            .ok_or(MintError::NoAuthority("JWT"))?;
+        let ttl = request.ttl.unwrap_or(self.defaults.jwt_svid_ttl);
+        let mut expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+        // Like X509-SVIDs, a JWT-SVID never outlives the key that signed it.
+        if let Some(active) = authorities
+            .jwt_states()
+            .into_iter()
+            .find(|s| s.status == SlotStatus::Active)
+        {
+            expires_at = expires_at.min(unix_seconds(active.expires_at));
+        }
+        let claims = JwtSvidClaims {
+            sub: request.spiffe_id,
+            aud: request.audience,
+            exp: expires_at,
+            iat: now,
+            iss: self.defaults.jwt_issuer.clone(),
+            jti: None,
+        };
+        let token = mint_jwt_svid(key.as_ref(), kid, &claims)
+            .map_err(|e| MintError::InvalidRequest(e.to_string()))?;
+        Ok(MintedJwtSvid {
+            token,
+            issued_at: now,
+            expires_at,
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! The plugin catalog: turns the `plugins {}` declarations of server.conf into the DataStore
+//! and KeyManager the server runs with. Only built-in plugins exist so far; an unknown type
+//! or name is an error naming the declaration.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+use spire_config::PluginDecl;
+use spire_datastore::{DataStore, SqlConfig, SqlDataStore};
+use spire_plugin::KeyManager;
+
+/// The plugins the server runs with.
+#[derive(Debug)]
+pub struct Catalog {
+    pub datastore: Arc<dyn DataStore>,
+    pub key_manager: Arc<dyn KeyManager>,
+    /// Node attestors configured (`join_token` is built in and always served).
+    pub node_attestors: Vec<String>,
+}
+
+/// Why the catalog could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("plugins: exactly one {kind} plugin must be configured, found {found}")]
+    Cardinality { kind: &'static str, found: usize },
+    #[error("plugins: unknown {kind} plugin {name:?} (built in: {known})")]
+    UnknownPlugin {
+        kind: String,
+        name: String,
+        known: &'static str,
+    },
+    #[error("plugins: {kind} {name:?}: plugin_data key {key:?}: {message}")]
+    BadData {
+        kind: String,
+        name: String,
+        key: String,
+        message: String,
+    },
+    #[error("plugins: DataStore \"sql\": {0}")]
+    DataStore(#[from] spire_datastore::DataStoreError),
+    #[error("plugins: KeyManager \"disk\": {0}")]
+    KeyManager(String),
+}
+
+impl Catalog {
+    /// Opens every declared plugin. Plugins declared with `enabled = false` are skipped.
+    pub async fn open(plugins: &[PluginDecl]) -> Result<Catalog, CatalogError> {
+        let enabled: Vec<&PluginDecl> = plugins
+            .iter()
+            .filter(|p| p.enabled.unwrap_or(true))
+            .collect();
+        let datastore = one_of(&enabled, "DataStore")?;
+        let key_manager = one_of(&enabled, "KeyManager")?;
+        let mut node_attestors = Vec::new();
+        for p in &enabled {
+            match p.plugin_type.as_str() {
+                "DataStore" | "KeyManager" => {}
+                "NodeAttestor" => match p.name.as_str() {
+                    "join_token" => node_attestors.push(p.name.clone()),
+                    _ => return Err(unknown(p, "join_token")),
+                },
+                _ => return Err(unknown(p, "DataStore, KeyManager, NodeAttestor")),
+            }
+        }
+        Ok(Catalog {
+            datastore: open_datastore(datastore).await?,
+            key_manager: open_key_manager(key_manager)?,
+            node_attestors,
+        })
+    }
+}
+
+fn one_of<'a>(
+    plugins: &[&'a PluginDecl],
+    kind: &'static str,
+) -> Result<&'a PluginDecl, CatalogError> {
+    let matching: Vec<&&PluginDecl> = plugins.iter().filter(|p| p.plugin_type == kind).collect();
+    match matching.as_slice() {
+        [one] => Ok(one),
+        other => Err(CatalogError::Cardinality {
+            kind,
+            found: other.len(),
+        }),
+    }
+}
+
+fn unknown(p: &PluginDecl, known: &'static str) -> CatalogError {
+    CatalogError::UnknownPlugin {
+        kind: p.plugin_type.clone(),
+        name: p.name.clone(),
+        known,
+    }
+}
+
+fn bad(p: &PluginDecl, key: &str, message: impl Into<String>) -> CatalogError {
+    CatalogError::BadData {
+        kind: p.plugin_type.clone(),
+        name: p.name.clone(),
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn string_key(p: &PluginDecl, key: &str) -> Result<Option<String>, CatalogError> {
+    match p.plugin_data.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(p, key, "expected a string")),
+    }
+}
+
+const SQL_KEYS: &[&str] = &[
+    "database_type",
+    "connection_string",
+    "ro_connection_string",
+    "root_ca_path",
+    "client_cert_path",
+    "client_key_path",
+    "max_open_conns",
+    "max_idle_conns",
+    "conn_max_lifetime",
+    "disable_migration",
+    "log_sql",
+];
+
+async fn open_datastore(p: &PluginDecl) -> Result<Arc<dyn DataStore>, CatalogError> {
+    if p.name != "sql" {
+        return Err(unknown(p, "sql"));
+    }
+    reject_unknown_keys(p, SQL_KEYS)?;
+    let database_type =
+        string_key(p, "database_type")?.ok_or_else(|| bad(p, "database_type", "is required"))?;
+    let connection_string = string_key(p, "connection_string")?
+        .ok_or_else(|| bad(p, "connection_string", "is required"))?;
+    let max_open_conns = match p.plugin_data.get("max_open_conns") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad(p, "max_open_conns", "expected a positive integer"))?,
+        ),
+    };
+    let disable_migration = match p.plugin_data.get("disable_migration") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(bad(p, "disable_migration", "expected a boolean")),
+    };
+    let store = SqlDataStore::open(&SqlConfig {
+        database_type,
+        connection_string,
+        max_open_conns,
+        disable_migration,
+    })
+    .await?;
+    Ok(Arc::new(store))
+}
+
+fn open_key_manager(p: &PluginDecl) -> Result<Arc<dyn KeyManager>, CatalogError> {
+    match p.name.as_str() {
+        "memory" => {
+            reject_unknown_keys(p, &[])?;
+            Ok(Arc::new(spire_keymanager::MemoryKeyManager::new()))
+        }
+        "disk" => {
+            reject_unknown_keys(p, &["keys_path"])?;
+            let path =
+                string_key(p, "keys_path")?.ok_or_else(|| bad(p, "keys_path", "is required"))?;
+            let km = spire_keymanager::DiskKeyManager::open(Path::new(&path))
+                .map_err(|e| CatalogError::KeyManager(e.to_string()))?;
+            Ok(Arc::new(km))
+        }
+        _ => Err(unknown(p, "disk, memory")),
+    }
+}
+
+fn reject_unknown_keys(p: &PluginDecl, known: &[&str]) -> Result<(), CatalogError> {
+    match &p.plugin_data {
+        Value::Object(map) => match map.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(bad(p, k, "unknown configuration key")),
+            None => Ok(()),
+        },
+        Value::Null => Ok(()),
+        _ => Err(bad(p, "plugin_data", "expected an object")),
+    }
+}
