@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
+use spire_spiffe::{SpiffeId, TrustDomain};
 
 use crate::agent_extra::{AgentExperimental, Sds, check_socket_placement, workload_key_type};
 use crate::common::{self, HealthChecks, LogConfig, Profiling};
@@ -16,8 +17,8 @@ use crate::section::Section;
 /// A validated spire-agent configuration file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentConfig {
-    /// `trust_domain` (required), without any `spiffe://` prefix.
-    pub trust_domain: String,
+    /// `trust_domain` (required; `spiffe://example.org` is accepted like `example.org`).
+    pub trust_domain: TrustDomain,
     /// `server_address` (required).
     pub server_address: String,
     /// `server_port` (required; a quoted number is accepted).
@@ -57,7 +58,7 @@ pub struct AgentConfig {
     /// `allowed_foreign_jwt_claims`.
     pub allowed_foreign_jwt_claims: Vec<String>,
     /// `authorized_delegates`: SPIFFE IDs allowed on the Delegated Identity API.
-    pub authorized_delegates: Vec<String>,
+    pub authorized_delegates: Vec<SpiffeId>,
     /// `disable_workload_api`.
     pub disable_workload_api: bool,
     /// `disable_sds_api`.
@@ -237,19 +238,22 @@ impl AgentConfig {
             check_socket_placement(Path::new(&socket_path), Path::new(admin))
                 .map_err(|r| invalid(&r))?;
         }
-        let trust_domain = common::check_trust_domain(source, "agent.trust_domain", &trust_domain)?;
-        warnings.extend(common::long_trust_domain_warning(&trust_domain));
-        let member_prefix = format!("spiffe://{trust_domain}/");
-        for delegate in &authorized_delegates {
-            if !delegate.starts_with(&member_prefix) {
-                return Err(ConfigError::InvalidValue {
-                    file: source.to_string(),
-                    key: "agent.authorized_delegates".into(),
-                    reason: format!(
-                        "error validating authorized delegate: {delegate:?} is not a member of trust domain {trust_domain:?}"
-                    ),
-                });
-            }
+        let trust_domain = common::parse_trust_domain(source, "agent.trust_domain", &trust_domain)?;
+        let authorized_delegates =
+            common::parse_spiffe_ids(source, "agent.authorized_delegates", authorized_delegates)?;
+        if let Some(outsider) = authorized_delegates
+            .iter()
+            .find(|id| !id.is_member_of(&trust_domain))
+        {
+            return Err(ConfigError::InvalidValue {
+                file: source.to_string(),
+                key: "agent.authorized_delegates".into(),
+                reason: format!(
+                    "error validating authorized delegate: {:?} is not a member of trust domain {:?}",
+                    outsider.as_str(),
+                    trust_domain.as_str()
+                ),
+            });
         }
 
         Ok(AgentConfig {

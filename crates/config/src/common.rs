@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use spire_spiffe::{SpiffeId, TrustDomain};
 
 use crate::error::ConfigError;
 use crate::section::Section;
@@ -124,38 +125,35 @@ pub(crate) fn telemetry(root: &mut Section) -> Result<Value, ConfigError> {
     }
 }
 
-/// Checks a trust domain name the way SPIFFE does: lowercase letters, digits, `-`, `.`, `_`,
-/// no scheme or path (a `spiffe://` prefix is tolerated as SPIRE does). Length is only warned
-/// about (see [`long_trust_domain_warning`]), as in SPIRE.
+/// Parses `trust_domain` as SPIRE does (go-spiffe's `TrustDomainFromString`): a bare name or
+/// a `spiffe://` ID, checked by `spire_spiffe` against the SPIFFE-ID rules.
 ///
-/// Local check until `spire_spiffe::TrustDomain` lands; it rejects the same inputs.
-pub(crate) fn check_trust_domain(source: &str, key: &str, td: &str) -> Result<String, ConfigError> {
-    let name = td.strip_prefix("spiffe://").unwrap_or(td);
-    let bad_char = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_')));
-    let reason = match (name.is_empty(), bad_char) {
-        (true, _) => Some("trust domain is missing".to_string()),
-        (false, Some(bad)) => Some(format!(
-            "trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores; found {bad:?}"
-        )),
-        (false, None) => None,
-    };
-    match reason {
-        Some(reason) => Err(ConfigError::InvalidValue {
-            file: source.to_string(),
-            key: key.to_string(),
-            reason: format!("could not parse trust_domain {td:?}: {reason}"),
-        }),
-        None => Ok(name.to_string()),
-    }
+/// One difference from SPIRE: names over 255 bytes are refused here, where SPIRE only warns.
+pub(crate) fn parse_trust_domain(
+    source: &str,
+    key: &str,
+    td: &str,
+) -> Result<TrustDomain, ConfigError> {
+    TrustDomain::from_id_or_name(td).map_err(|e| ConfigError::InvalidValue {
+        file: source.to_string(),
+        key: key.to_string(),
+        reason: format!("could not parse trust_domain {td:?}: {e}"),
+    })
 }
 
-/// SPIRE's warning for trust domains longer than 255 characters, if it applies.
-pub(crate) fn long_trust_domain_warning(td: &str) -> Option<String> {
-    (td.len() > 255).then(|| {
-        format!(
-            "Configured trust domain name should be less than 255 characters to be SPIFFE compliant; a longer trust domain name may impact interoperability (trust domain: {td:?})"
-        )
-    })
+/// Parses a list of SPIFFE IDs (`admin_ids`, `authorized_delegates`).
+pub(crate) fn parse_spiffe_ids(
+    source: &str,
+    key: &str,
+    ids: Vec<String>,
+) -> Result<Vec<SpiffeId>, ConfigError> {
+    ids.iter()
+        .map(|id| {
+            SpiffeId::new(id).map_err(|e| ConfigError::InvalidValue {
+                file: source.to_string(),
+                key: key.to_string(),
+                reason: format!("could not parse SPIFFE ID {id:?}: {e}"),
+            })
+        })
+        .collect()
 }

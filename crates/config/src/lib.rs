@@ -34,3 +34,4 @@ pub use load::{load_file, parse_str};
 pub use plugins::PluginDecl;
 pub use server::ServerConfig;
 pub use server_extra::{CaSubject, RateLimit, ServerExperimental};
+pub use spire_spiffe::{SpiffeId, TrustDomain};

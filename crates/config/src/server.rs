@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
+use spire_spiffe::{SpiffeId, TrustDomain};
 
 use crate::common::{self, HealthChecks, LogConfig, Profiling};
 use crate::duration::format_go_duration;
@@ -17,8 +18,8 @@ use crate::server_extra::{CaSubject, RateLimit, ServerExperimental, check_federa
 /// A validated spire-server configuration file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
-    /// `trust_domain` (required), without any `spiffe://` prefix.
-    pub trust_domain: String,
+    /// `trust_domain` (required; `spiffe://example.org` is accepted like `example.org`).
+    pub trust_domain: TrustDomain,
     /// `bind_address` (default "0.0.0.0").
     pub bind_address: String,
     /// `bind_port` (default 8081; a quoted number is accepted).
@@ -48,7 +49,7 @@ pub struct ServerConfig {
     /// `disable_jwt_svids`.
     pub disable_jwt_svids: bool,
     /// `admin_ids`: SPIFFE IDs granted admin rights.
-    pub admin_ids: Vec<String>,
+    pub admin_ids: Vec<SpiffeId>,
     /// `audit_log_enabled`.
     pub audit_log_enabled: bool,
     /// `ratelimit { attestation, signing }` (both default true).
@@ -179,19 +180,8 @@ impl ServerConfig {
         }
         plugins::check_cardinality(source, &plugins, &SERVER_PLUGINS)?;
         let trust_domain =
-            common::check_trust_domain(source, "server.trust_domain", &trust_domain)?;
-        warnings.extend(common::long_trust_domain_warning(&trust_domain));
-        for id in &admin_ids {
-            if !id.starts_with("spiffe://") {
-                return Err(ConfigError::InvalidValue {
-                    file: source.to_string(),
-                    key: "server.admin_ids".into(),
-                    reason: format!(
-                        "could not parse admin ID {id:?}: scheme is missing or invalid"
-                    ),
-                });
-            }
-        }
+            common::parse_trust_domain(source, "server.trust_domain", &trust_domain)?;
+        let admin_ids = common::parse_spiffe_ids(source, "server.admin_ids", admin_ids)?;
         warnings.extend(ttl_warning(
             "default_x509_svid_ttl",
             default_x509_svid_ttl,

@@ -9,7 +9,7 @@ use crate::{agent_from, minimal_agent, testdata};
 #[test]
 fn loads_spire_style_agent_conf() {
     let c = AgentConfig::load(&testdata("agent.conf"), false).expect("sample is valid");
-    assert_eq!(c.trust_domain, "example.org");
+    assert_eq!(c.trust_domain.as_str(), "example.org");
     assert_eq!(c.server_address, "127.0.0.1");
     assert_eq!(c.server_port, 8081);
     assert_eq!(c.data_dir, PathBuf::from("./.data"));
@@ -110,5 +110,17 @@ fn rejects_rsa_4096_for_workload_keys() {
     assert_eq!(
         err.to_string(),
         r#"agent.conf: invalid value for "agent.workload_x509_svid_key_type": key type "rsa-4096" is unknown; must be one of [rsa-2048, ec-p256, ec-p384]"#
+    );
+}
+
+#[test]
+fn rejects_authorized_delegate_from_another_trust_domain() {
+    let err = agent_from(&minimal_agent(
+        "insecure_bootstrap = true\n authorized_delegates = [\"spiffe://other.org/envoy\"]",
+    ))
+    .expect_err("delegate must be a member");
+    assert_eq!(
+        err.to_string(),
+        r#"agent.conf: invalid value for "agent.authorized_delegates": error validating authorized delegate: "spiffe://other.org/envoy" is not a member of trust domain "example.org""#
     );
 }

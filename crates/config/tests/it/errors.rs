@@ -145,13 +145,23 @@ fn rejects_plugin_data_together_with_plugin_data_file() {
 fn rejects_invalid_trust_domain_and_plain_http_federation() {
     assert_eq!(
         server_err(&minimal_server("").replace("example.org", "Example.org")),
-        r#"server.conf: invalid value for "server.trust_domain": could not parse trust_domain "Example.org": trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores; found 'E'"#
+        r#"server.conf: invalid value for "server.trust_domain": could not parse trust_domain "Example.org": trust domain must be lowercase, found 'E'"#
     );
     assert_eq!(
         server_err(&minimal_server(
             "federation { federates_with \"b.org\" { bundle_endpoint_url = \"http://b.org\" } }"
         )),
         r#"server.conf: federation.federates_with["b.org"].bundle_endpoint_url must use the HTTPS protocol; URL found: "http://b.org""#
+    );
+}
+
+#[test]
+fn rejects_admin_ids_that_are_not_spiffe_ids() {
+    assert_eq!(
+        server_err(&minimal_server(
+            r#"admin_ids = ["spiffe://example.org/admin", "admin"]"#
+        )),
+        r#"server.conf: invalid value for "server.admin_ids": could not parse SPIFFE ID "admin": SPIFFE ID must start with the scheme "spiffe://""#
     );
 }
 

@@ -9,7 +9,7 @@ use crate::{minimal_server, server_from, testdata};
 #[test]
 fn loads_spire_style_server_conf_with_values_as_written() {
     let c = ServerConfig::load(&testdata("server.conf"), false).expect("sample is valid");
-    assert_eq!(c.trust_domain, "example.org");
+    assert_eq!(c.trust_domain.as_str(), "example.org");
     assert_eq!(c.bind_address, "127.0.0.1");
     assert_eq!(c.bind_port, 8081);
     assert_eq!(c.data_dir, PathBuf::from("./.data"));
@@ -226,4 +226,13 @@ fn keeps_federation_and_checks_its_endpoints() {
         federation["federates_with"]["other.org"]["bundle_endpoint_profile"]["https_spiffe"]["endpoint_spiffe_id"],
         json!("spiffe://other.org/spire/server")
     );
+}
+
+#[test]
+fn accepts_trust_domain_written_as_spiffe_id_and_parses_admin_ids() {
+    let text = minimal_server(r#"admin_ids = ["spiffe://example.org/admin"]"#)
+        .replace("\"example.org\"", "\"spiffe://example.org\"");
+    let c = server_from(&text).expect("valid");
+    assert_eq!(c.trust_domain.as_str(), "example.org");
+    assert_eq!(c.admin_ids[0].as_str(), "spiffe://example.org/admin");
 }
