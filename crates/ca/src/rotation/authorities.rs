@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime};
 
 use spire_plugin::{Key, KeyManager, KeyType};
 
-use super::kid::random_kid;
 use super::schedule::{Slot, SlotLetter, SlotPair, SlotStatus, Step};
 use crate::x509::time::{after, whole_seconds};
 use crate::x509::{CaError, CaParams, CaSubject, X509Ca, self_signed_ca};
@@ -227,7 +226,7 @@ impl Authorities {
         let slot_id = format!("{JWT_SIGNER_KEY_PREFIX}{}", letter.as_str());
         let key = self.km.generate_key(&slot_id, self.params.jwt_key_type)?;
         let not_after = whole_seconds(after(now, self.params.ca_ttl)?)?;
-        let key_id = random_kid()?;
+        let key_id = crate::jwt::generate_kid(&mut rand::rng());
         self.pending.push(RotationEvent::JwtPrepared {
             slot_id,
             key_id: key_id.clone(),

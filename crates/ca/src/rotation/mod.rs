@@ -5,7 +5,6 @@
 //! always starts by preparing slot A), upstream-signed CAs, and forced rotation/tainting.
 
 mod authorities;
-mod kid;
 mod prune;
 mod schedule;
 
