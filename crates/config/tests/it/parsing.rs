@@ -92,3 +92,13 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn expand_env_never_panics_and_keeps_text_without_dollars(text in "\\PC{0,100}") {
+        let out = spire_config::expand_env_with(&text, |_| Some("v".into()));
+        if !text.contains('$') {
+            prop_assert_eq!(out, text);
+        }
+    }
+}
