@@ -59,6 +59,8 @@ pub enum ServerError {
         address: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiSetupError),
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
     #[error("serving the {what} API: {source}")]
@@ -221,9 +223,9 @@ pub async fn run(
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let tcp_router = crate::wiring::add_services(Server::builder(), ctx.clone());
+    let tcp_router = crate::wiring::add_services(Server::builder(), &ctx)?;
     let uds_router =
-        crate::wiring::add_services(Server::builder(), ctx).add_service(health_service);
+        crate::wiring::add_services(Server::builder(), &ctx)?.add_service(health_service);
     let tcp_serve =
         tcp_router.serve_with_incoming_shutdown(tls_incoming(tcp, tls), stopped(stop_rx.clone()));
     let uds_serve =
