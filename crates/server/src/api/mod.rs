@@ -112,3 +112,28 @@ fn trust_domain(ctx: &ServerContext) -> Result<TrustDomain, ApiSetupError> {
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::fixture;
+
+    #[tokio::test]
+    async fn services_build_for_a_valid_trust_domain() {
+        let fx = fixture().await;
+        assert!(server_apis(&fx.ctx).is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_invalid_server_trust_domain_is_named_in_the_error() {
+        let fx = fixture().await;
+        let mut ctx = fx.ctx.clone();
+        ctx.trust_domain = "Example.ORG".into();
+        let err = server_apis(&ctx).expect_err("uppercase trust domain refused");
+        assert!(
+            err.to_string()
+                .starts_with("server trust domain \"Example.ORG\" is not valid: "),
+            "{err}"
+        );
+    }
+}
