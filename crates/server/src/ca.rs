@@ -73,8 +73,11 @@ impl ServerCa {
             let mut authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
             authorities.tick(now)?
         };
+        // A bundle created by this append starts at sequence 1; appending to an existing
+        // bundle bumps its stored sequence instead (the datastore ignores this value then).
         let mut additions = Bundle {
             trust_domain: self.trust_domain.clone(),
+            sequence_number: 1,
             ..Bundle::default()
         };
         for event in &events {

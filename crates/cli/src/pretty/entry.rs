@@ -16,60 +16,52 @@ pub fn entry_block(e: &Entry) -> String {
     } else {
         e.id.as_str()
     };
-    let _ = writeln!(o, "Entry ID                : {id}");
-    let _ = writeln!(
-        o,
-        "SPIFFE ID               : {}",
-        id_string(e.spiffe_id.as_ref())
-    );
-    let _ = writeln!(
-        o,
-        "Parent ID               : {}",
-        id_string(e.parent_id.as_ref())
-    );
-    let _ = writeln!(o, "Revision                : {}", e.revision_number);
+    let _ = writeln!(o, "Entry ID         : {id}");
+    let _ = writeln!(o, "SPIFFE ID        : {}", id_string(e.spiffe_id.as_ref()));
+    let _ = writeln!(o, "Parent ID        : {}", id_string(e.parent_id.as_ref()));
+    let _ = writeln!(o, "Revision         : {}", e.revision_number);
     if e.downstream {
-        let _ = writeln!(o, "Downstream              : true");
+        let _ = writeln!(o, "Downstream       : true");
     }
     match e.x509_svid_ttl {
-        0 => o.push_str("X509-SVID TTL           : default\n"),
+        0 => o.push_str("X509-SVID TTL    : default\n"),
         ttl => {
-            let _ = writeln!(o, "X509-SVID TTL           : {ttl}");
+            let _ = writeln!(o, "X509-SVID TTL    : {ttl}");
         }
     }
     match e.jwt_svid_ttl {
-        0 => o.push_str("JWT-SVID TTL            : default\n"),
+        0 => o.push_str("JWT-SVID TTL     : default\n"),
         ttl => {
-            let _ = writeln!(o, "JWT-SVID TTL            : {ttl}");
+            let _ = writeln!(o, "JWT-SVID TTL     : {ttl}");
         }
     }
     if e.expires_at != 0 {
-        let _ = writeln!(o, "Expiration time         : {}", go_utc(e.expires_at));
+        let _ = writeln!(o, "Expiration time  : {}", go_utc(e.expires_at));
     }
     for s in &e.selectors {
-        let _ = writeln!(o, "Selector                : {}:{}", s.r#type, s.value);
+        let _ = writeln!(o, "Selector         : {}:{}", s.r#type, s.value);
     }
     for td in &e.federates_with {
-        let _ = writeln!(o, "FederatesWith           : {td}");
+        let _ = writeln!(o, "FederatesWith    : {td}");
     }
     for dns in &e.dns_names {
-        let _ = writeln!(o, "DNS name                : {dns}");
+        let _ = writeln!(o, "DNS name         : {dns}");
     }
     if e.admin {
-        o.push_str("Admin                   : true\n");
+        o.push_str("Admin            : true\n");
     }
     if e.store_svid {
-        o.push_str("StoreSvid               : true\n");
+        o.push_str("StoreSvid        : true\n");
     }
     if !e.hint.is_empty() {
-        let _ = writeln!(o, "Hint                    : {}", e.hint);
+        let _ = writeln!(o, "Hint             : {}", e.hint);
     }
     if let Some(attrs) = &e.additional_attributes {
         if attrs.disable_x509_svid_prefetch {
             o.push_str("DisableX509SvidPrefetch : true\n");
         }
         if attrs.jwt_svid_include_jti {
-            o.push_str("JwtSvidIncludeJti       : true\n");
+            o.push_str("JwtSvidIncludeJti : true\n");
         }
     }
     o.push('\n');

@@ -26,13 +26,13 @@ fn minimal_entry_prints_defaults_and_hides_false_flags() {
     };
     assert_eq!(
         entry_block(&e),
-        "Entry ID                : 00000000-0000-0000-0000-000000000001\n\
-         SPIFFE ID               : spiffe://example.org/web\n\
-         Parent ID               : spiffe://example.org/agent\n\
-         Revision                : 0\n\
-         X509-SVID TTL           : default\n\
-         JWT-SVID TTL            : default\n\
-         Selector                : unix:uid:1000\n\n"
+        "Entry ID         : 00000000-0000-0000-0000-000000000001\n\
+         SPIFFE ID        : spiffe://example.org/web\n\
+         Parent ID        : spiffe://example.org/agent\n\
+         Revision         : 0\n\
+         X509-SVID TTL    : default\n\
+         JWT-SVID TTL     : default\n\
+         Selector         : unix:uid:1000\n\n"
     );
 }
 
@@ -61,23 +61,23 @@ fn full_entry_prints_every_optional_line_in_spire_order() {
     };
     assert_eq!(
         entry_block(&e),
-        "Entry ID                : (none)\n\
-         SPIFFE ID               : spiffe://example.org/db\n\
-         Parent ID               : spiffe://example.org/spire/server\n\
-         Revision                : 3\n\
-         Downstream              : true\n\
-         X509-SVID TTL           : 3600\n\
-         JWT-SVID TTL            : 300\n\
-         Expiration time         : 2023-11-14 22:13:20 +0000 UTC\n\
-         Selector                : k8s:ns:prod\n\
-         Selector                : k8s:sa:db\n\
-         FederatesWith           : spiffe://other.org\n\
-         DNS name                : db.local\n\
-         Admin                   : true\n\
-         StoreSvid               : true\n\
-         Hint                    : primary\n\
+        "Entry ID         : (none)\n\
+         SPIFFE ID        : spiffe://example.org/db\n\
+         Parent ID        : spiffe://example.org/spire/server\n\
+         Revision         : 3\n\
+         Downstream       : true\n\
+         X509-SVID TTL    : 3600\n\
+         JWT-SVID TTL     : 300\n\
+         Expiration time  : 2023-11-14 22:13:20 +0000 UTC\n\
+         Selector         : k8s:ns:prod\n\
+         Selector         : k8s:sa:db\n\
+         FederatesWith    : spiffe://other.org\n\
+         DNS name         : db.local\n\
+         Admin            : true\n\
+         StoreSvid        : true\n\
+         Hint             : primary\n\
          DisableX509SvidPrefetch : true\n\
-         JwtSvidIncludeJti       : true\n\n"
+         JwtSvidIncludeJti : true\n\n"
     );
 }
 
@@ -86,7 +86,7 @@ fn list_header_pluralizes() {
     assert_eq!(entry_list(&[]), "Found 0 entries\n");
     let one = entry_list(&[Entry::default()]);
     assert!(
-        one.starts_with("Found 1 entry\nEntry ID                : (none)\n"),
+        one.starts_with("Found 1 entry\nEntry ID         : (none)\n"),
         "{one}"
     );
     assert_eq!(entry_count(1), "1 registration entry\n");
