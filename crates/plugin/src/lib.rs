@@ -5,5 +5,7 @@
 
 pub mod conformance;
 pub mod keymanager;
+pub mod workloadattestor;
 
 pub use keymanager::{Key, KeyManager, KeyManagerError, KeyType};
+pub use workloadattestor::{WorkloadAttestor, WorkloadAttestorError, WorkloadProcess};
