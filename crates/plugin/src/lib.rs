@@ -5,7 +5,12 @@
 
 pub mod conformance;
 pub mod keymanager;
+pub mod nodeattestor;
 pub mod workloadattestor;
 
 pub use keymanager::{Key, KeyManager, KeyManagerError, KeyType};
+pub use nodeattestor::{
+    AgentNodeAttestor, AttestationResult, NodeAttestorError, NodeAttestorErrorCode,
+    PendingAttestation, ServerNodeAttestor, ServerStep,
+};
 pub use workloadattestor::{WorkloadAttestor, WorkloadAttestorError, WorkloadProcess};
