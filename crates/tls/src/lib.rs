@@ -7,14 +7,20 @@
 //! This crate opens no sockets and holds no policy about who may call what: it reports the
 //! peer's SPIFFE ID and leaves authorization to the services.
 
+mod client;
+mod key_signer;
 mod peer;
 mod resolver;
 mod server;
+mod server_verifier;
 mod verifier;
 
+pub use client::agent_client_config;
+pub use key_signer::{KeyManagerSigningKey, KeyManagerSvidResolver};
 pub use peer::{PeerIdError, peer_spiffe_id};
 pub use resolver::{SvidResolver, SvidResolverError};
 pub use server::server_config;
+pub use server_verifier::{ServerIdVerifier, UnexpectedServerId};
 pub use verifier::BundleClientVerifier;
 
 /// The rustls crypto provider every config of this crate is built with.
