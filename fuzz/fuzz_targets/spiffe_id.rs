@@ -10,7 +10,10 @@ fuzz_target!(|input: &str| {
         let shown = id.to_string();
         assert_eq!(shown, input, "parsing must not normalise");
         assert_eq!(SpiffeId::new(&shown).as_ref(), Ok(&id));
-        assert_eq!(SpiffeId::from_parts(id.trust_domain(), id.path()).as_ref(), Ok(&id));
+        assert_eq!(
+            SpiffeId::from_parts(id.trust_domain(), id.path()).as_ref(),
+            Ok(&id)
+        );
     }
     if let Ok(td) = TrustDomain::from_id_or_name(input) {
         assert_eq!(TrustDomain::new(td.as_str()).as_ref(), Ok(&td));

@@ -10,8 +10,7 @@
 use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::{
-    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
-    OID_PKCS1_RSAENCRYPTION,
+    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_PKCS1_RSAENCRYPTION,
 };
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
@@ -46,7 +45,7 @@ pub enum CsrError {
     MalformedExtension(String),
     #[error("RSA key of {0} bits is too small; at least 2048 bits are required")]
     RsaKeyTooSmall(usize),
-    #[error("elliptic curve {0} is not supported (expected P-256, P-384 or P-521)")]
+    #[error("elliptic curve {0} is not supported (expected P-256 or P-384)")]
     UnsupportedCurve(String),
     #[error("public key algorithm {0} is not supported (expected RSA or EC)")]
     UnsupportedKeyAlgorithm(String),
@@ -55,7 +54,7 @@ pub enum CsrError {
 }
 
 /// Parses a DER PKCS#10 CSR and applies the workload CSR policy: a supported key
-/// (RSA ≥ 2048, EC P-256/P-384/P-521), a valid self-signature, no CA:TRUE request and at most
+/// (RSA ≥ 2048, EC P-256/P-384), a valid self-signature, no CA:TRUE request and at most
 /// one URI SAN.
 pub fn parse_workload_csr(der: &[u8]) -> Result<CsrInfo, CsrError> {
     let (rest, csr) =
@@ -103,7 +102,10 @@ fn check_key(spki: &SubjectPublicKeyInfo<'_>) -> Result<(), CsrError> {
             .as_ref()
             .and_then(|p| p.as_oid().ok())
             .ok_or_else(|| CsrError::MalformedPublicKey("EC key without a named curve".into()))?;
-        if curve == OID_EC_P256 || curve == OID_NIST_EC_P384 || curve == OID_NIST_EC_P521 {
+        // P-521 is refused outright: the signature check behind this parser cannot verify
+        // P-521 CSRs, and SPIRE's key types stop at P-384, so naming the curve beats a
+        // misleading "bad signature".
+        if curve == OID_EC_P256 || curve == OID_NIST_EC_P384 {
             Ok(())
         } else {
             Err(CsrError::UnsupportedCurve(curve.to_id_string()))

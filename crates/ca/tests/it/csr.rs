@@ -77,3 +77,12 @@ fn rejects_bytes_that_are_not_a_csr() {
         Err(CsrError::Malformed(_))
     ));
 }
+
+/// Found by the `csr` fuzz target: a valid P-521 CSR used to be reported as a bad signature.
+#[test]
+fn rejects_p521_csr_naming_the_curve() {
+    let der = include_bytes!("../../testdata/csr-p521.der");
+    let err = parse_workload_csr(der).unwrap_err();
+    assert!(matches!(err, CsrError::UnsupportedCurve(_)), "{err:?}");
+    assert!(err.to_string().contains("1.3.132.0.35"), "{err}");
+}
