@@ -2,6 +2,7 @@
 //! and KeyManager the server runs with. Only built-in plugins exist so far; an unknown type
 //! or name is an error naming the declaration.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,14 +10,16 @@ use serde_json::Value;
 use spire_config::PluginDecl;
 use spire_datastore::{DataStore, SqlConfig, SqlDataStore};
 use spire_plugin::KeyManager;
+use spire_plugin::nodeattestor::ServerNodeAttestor;
 
 /// The plugins the server runs with.
 #[derive(Debug)]
 pub struct Catalog {
     pub datastore: Arc<dyn DataStore>,
     pub key_manager: Arc<dyn KeyManager>,
-    /// Node attestors configured (`join_token` is built in and always served).
-    pub node_attestors: Vec<String>,
+    /// Node attestors by name. `join_token` is built into the Agent API and always served,
+    /// so it is not listed here even when declared.
+    pub node_attestors: BTreeMap<String, Arc<dyn ServerNodeAttestor>>,
 }
 
 /// Why the catalog could not be built.
@@ -52,14 +55,15 @@ impl Catalog {
             .collect();
         let datastore = one_of(&enabled, "DataStore")?;
         let key_manager = one_of(&enabled, "KeyManager")?;
-        let mut node_attestors = Vec::new();
+        let mut node_attestors = BTreeMap::new();
         for p in &enabled {
             match p.plugin_type.as_str() {
                 "DataStore" | "KeyManager" => {}
-                "NodeAttestor" => match p.name.as_str() {
-                    "join_token" => node_attestors.push(p.name.clone()),
-                    _ => return Err(unknown(p, "join_token")),
-                },
+                "NodeAttestor" => {
+                    if let Some(attestor) = open_node_attestor(p)? {
+                        node_attestors.insert(p.name.clone(), attestor);
+                    }
+                }
                 _ => return Err(unknown(p, "DataStore, KeyManager, NodeAttestor")),
             }
         }
@@ -68,6 +72,15 @@ impl Catalog {
             key_manager: open_key_manager(key_manager)?,
             node_attestors,
         })
+    }
+}
+
+/// The server half of a declared node attestor; `None` for the built-in `join_token`.
+fn open_node_attestor(p: &PluginDecl) -> Result<Option<Arc<dyn ServerNodeAttestor>>, CatalogError> {
+    match p.name.as_str() {
+        // SPIRE's join_token takes no configuration and ignores plugin_data.
+        "join_token" => Ok(None),
+        _ => Err(unknown(p, "join_token")),
     }
 }
 

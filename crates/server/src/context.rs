@@ -1,11 +1,15 @@
 //! What every API service of the server shares: the trust domain, the datastore, the CA (as
 //! an [`SvidMinter`]), the clock and the API settings from `server {}`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use spire_ca::clock::Clock;
 use spire_datastore::DataStore;
+use spire_plugin::nodeattestor::ServerNodeAttestor;
+
+use crate::authorized::AuthorizedEntriesCache;
 
 /// Shared state handed to each gRPC service. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -16,6 +20,10 @@ pub struct ServerContext {
     pub minter: Arc<dyn SvidMinter>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<ApiSettings>,
+    /// Node attestors by name (`x509pop`); `join_token` is served natively, not from here.
+    pub node_attestors: Arc<BTreeMap<String, Arc<dyn ServerNodeAttestor>>>,
+    /// The entries each agent may see, from a snapshot reloaded every few seconds.
+    pub authorized_entries: Arc<AuthorizedEntriesCache>,
 }
 
 impl ServerContext {

@@ -8,6 +8,7 @@
 //! authorization.
 
 pub mod api;
+pub mod authorized;
 pub mod context;
 pub mod endpoints;
 pub mod logging;

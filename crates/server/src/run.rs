@@ -173,6 +173,11 @@ pub async fn run(
                 .map(|id| id.as_str().to_owned())
                 .collect(),
         }),
+        node_attestors: Arc::new(catalog.node_attestors.clone()),
+        authorized_entries: Arc::new(crate::authorized::AuthorizedEntriesCache::new(
+            catalog.datastore.clone(),
+            clock.clone(),
+        )),
     };
 
     spawn_rotation(

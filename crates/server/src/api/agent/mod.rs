@@ -1,10 +1,13 @@
-//! `spire.api.server.agent.v1.Agent`: agent administration and join tokens.
-//!
-//! The agent-facing `AttestAgent`, `RenewAgent` and `PostStatus` answer `UNIMPLEMENTED`
-//! until node attestation lands.
+//! `spire.api.server.agent.v1.Agent`: agent administration and join tokens (local callers and
+//! admins), node attestation (anyone), and SVID renewal and status reports (attested agents).
 
+mod attest;
 mod filter;
 mod join_token;
+mod renew;
+
+pub use attest::{AttestItem, JOIN_TOKEN};
+pub use renew::MAX_AGENT_VERSION_LEN;
 
 use spire_datastore::{AttestedNode, DataStoreError};
 use spire_proto::spire::api::server::agent::v1::agent_server::Agent;
@@ -16,9 +19,11 @@ use spire_proto::spire::api::server::agent::v1::{
 };
 use spire_proto::spire::api::types::{Agent as ProtoAgent, JoinToken as ProtoJoinToken};
 use spire_spiffe::TrustDomain;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::api::authz::require_local_or_admin;
+use crate::api::authz::{require_agent, require_local_or_admin};
 use crate::api::convert::agent::{apply_agent_mask, proto_from_node};
 use crate::api::convert::ids::agent_id;
 use crate::api::paging::{count_i32, pagination};
@@ -154,20 +159,36 @@ impl Agent for AgentApi {
         }
     }
 
-    type AttestAgentStream = tokio_stream::Empty<Result<AttestAgentResponse, Status>>;
+    type AttestAgentStream = ReceiverStream<Result<AttestAgentResponse, Status>>;
 
     async fn attest_agent(
         &self,
-        _request: Request<Streaming<AttestAgentRequest>>,
+        request: Request<Streaming<AttestAgentRequest>>,
     ) -> Result<Response<Self::AttestAgentStream>, Status> {
-        Err(status::unimplemented("AttestAgent"))
+        // Open to any caller, as in SPIRE: this is how an agent gets its first identity.
+        // Challenges must reach the agent while the attestation runs, so it runs in a task
+        // feeding the response stream; the final result or error ends the stream.
+        let (tx, rx) = mpsc::channel(2);
+        let api = self.clone();
+        let inbound = request.into_inner();
+        tokio::spawn(async move {
+            let outcome = api.attest(inbound, &tx).await;
+            if let Err(status) = &outcome {
+                tracing::warn!(code = ?status.code(), message = status.message(), "Agent attestation failed");
+            }
+            // The agent may already have gone; nothing is left to tell it then.
+            let _ = tx.send(outcome).await;
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 
     async fn renew_agent(
         &self,
-        _request: Request<RenewAgentRequest>,
+        request: Request<RenewAgentRequest>,
     ) -> Result<Response<RenewAgentResponse>, Status> {
-        Err(status::unimplemented("RenewAgent"))
+        let agent = require_agent(&self.ctx, &request, &format!("{SERVICE}RenewAgent")).await?;
+        let response = self.renew(agent, request.into_inner()).await?;
+        Ok(Response::new(response))
     }
 
     async fn create_join_token(
@@ -181,9 +202,11 @@ impl Agent for AgentApi {
 
     async fn post_status(
         &self,
-        _request: Request<PostStatusRequest>,
+        request: Request<PostStatusRequest>,
     ) -> Result<Response<PostStatusResponse>, Status> {
-        Err(status::unimplemented("PostStatus"))
+        let agent = require_agent(&self.ctx, &request, &format!("{SERVICE}PostStatus")).await?;
+        let response = self.store_status(&agent, request.into_inner()).await?;
+        Ok(Response::new(response))
     }
 }
 

@@ -45,17 +45,23 @@ pub async fn fixture() -> Fixture {
     .expect("a fresh SQLite datastore opens");
     let clock = FakeClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(START));
     let minter = Arc::new(RecordingMinter::default());
+    let datastore: Arc<dyn spire_datastore::DataStore> = Arc::new(store);
+    let clock: Arc<dyn spire_ca::clock::Clock> = Arc::new(clock);
     let ctx = ServerContext {
         trust_domain: TD.into(),
-        datastore: Arc::new(store),
+        datastore: datastore.clone(),
         minter: minter.clone(),
-        clock: Arc::new(clock),
+        clock: clock.clone(),
         settings: Arc::new(ApiSettings {
             default_x509_svid_ttl: Duration::from_secs(3600),
             default_jwt_svid_ttl: Duration::from_secs(300),
             agent_ttl: Duration::from_secs(3600),
             admin_ids: vec![ADMIN_ID.into()],
         }),
+        node_attestors: Arc::default(),
+        authorized_entries: Arc::new(crate::authorized::AuthorizedEntriesCache::new(
+            datastore, clock,
+        )),
     };
     Fixture {
         ctx,
