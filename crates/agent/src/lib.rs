@@ -6,4 +6,7 @@
 //! `cache` core with an injected clock; this crate's async parts only move bytes between the
 //! server, the cache and the workloads.
 
+pub mod cache;
 pub mod identity;
+pub mod storage;
+pub mod workload;
