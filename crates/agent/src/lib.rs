@@ -8,5 +8,3 @@
 
 pub mod cache;
 pub mod identity;
-pub mod storage;
-pub mod workload;
