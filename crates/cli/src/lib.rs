@@ -5,6 +5,7 @@
 //! It does not run the server: `run` and `validate` only get their flags
 //! parsed here ([`parse_run_flags`]); the binary does the rest.
 
+pub mod agent;
 mod client;
 mod commands;
 mod convert;
