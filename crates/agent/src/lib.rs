@@ -8,3 +8,5 @@
 
 pub mod cache;
 pub mod identity;
+pub mod client;
+pub mod storage;
