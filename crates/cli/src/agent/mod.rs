@@ -376,3 +376,11 @@ fn group_help(prefix: &str) -> String {
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+#[path = "dispatch_tests.rs"]
+mod dispatch_tests;
+
+#[cfg(test)]
+#[path = "e2e_tests.rs"]
+mod e2e_tests;
