@@ -265,9 +265,6 @@ impl AgentApi {
         selectors.sort();
         selectors.dedup();
         let ds = &self.ctx.datastore;
-        ds.set_node_selectors(agent_id.as_str(), &selectors)
-            .await
-            .map_err(|e| with_cause(Code::Internal, "failed to update selectors", e))?;
         let node = AttestedNode {
             spiffe_id: agent_id.to_string(),
             attestation_type: kind.to_owned(),
@@ -285,6 +282,10 @@ impl AgentApi {
                 .await
                 .map_err(|e| with_cause(Code::Internal, "failed to create attested agent", e))?;
         }
+        // After the row is written: creating a node stores the (empty) selectors it carries.
+        ds.set_node_selectors(agent_id.as_str(), &selectors)
+            .await
+            .map_err(|e| with_cause(Code::Internal, "failed to update selectors", e))?;
         Ok(())
     }
 }

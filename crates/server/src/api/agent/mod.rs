@@ -222,3 +222,9 @@ fn node_to_proto(node: &AttestedNode) -> Result<ProtoAgent, Status> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
+mod attest_tests;

@@ -153,7 +153,13 @@ impl Bundle for BundleApi {
         &self,
         request: Request<GetFederatedBundleRequest>,
     ) -> Result<Response<ProtoBundle>, Status> {
-        self.authorize(&request, "GetFederatedBundle").await?;
+        // Agents fetch the bundles their entries federate with (SPIRE's `allow_agent`).
+        crate::api::authz::require_local_admin_or_agent(
+            &self.ctx,
+            &request,
+            &format!("{SERVICE}GetFederatedBundle"),
+        )
+        .await?;
         let req = request.into_inner();
         let td = TrustDomain::from_id_or_name(&req.trust_domain)
             .map_err(|e| invalid_argument("trust domain argument is not valid", e))?;

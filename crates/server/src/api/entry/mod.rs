@@ -1,11 +1,13 @@
 //! `spire.api.server.entry.v1.Entry`: registration entry administration.
 //!
-//! Every method here is for local callers and admins. The agent-facing
-//! `GetAuthorizedEntries` / `SyncAuthorizedEntries` answer `UNIMPLEMENTED` until agent
-//! authorization lands.
+//! Every method here is for local callers and admins, except `GetAuthorizedEntries` and
+//! `SyncAuthorizedEntries`, which serve attested agents the entries they are authorized for.
 
+mod authorized;
 mod filter;
 mod write;
+
+pub use authorized::{SYNC_PAGE_SIZE, SyncItem, sync_authorized_entries};
 
 use spire_proto::spire::api::server::entry::v1::entry_server::Entry;
 use spire_proto::spire::api::server::entry::v1::{
@@ -13,13 +15,15 @@ use spire_proto::spire::api::server::entry::v1::{
     BatchDeleteEntryResponse, BatchUpdateEntryRequest, BatchUpdateEntryResponse,
     CountEntriesRequest, CountEntriesResponse, GetAuthorizedEntriesRequest,
     GetAuthorizedEntriesResponse, GetEntryRequest, ListEntriesRequest, ListEntriesResponse,
-    SyncAuthorizedEntriesRequest, SyncAuthorizedEntriesResponse,
+    SyncAuthorizedEntriesRequest,
 };
 use spire_proto::spire::api::types::Entry as ProtoEntry;
 use spire_spiffe::TrustDomain;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::api::authz::require_local_or_admin;
+use crate::api::authz::{require_agent, require_local_or_admin};
 use crate::api::convert::entry::{apply_entry_mask, proto_from_entry};
 use crate::api::paging::{count_i32, pagination};
 use crate::api::status::{self, with_cause};
@@ -165,19 +169,47 @@ impl Entry for EntryApi {
 
     async fn get_authorized_entries(
         &self,
-        _request: Request<GetAuthorizedEntriesRequest>,
+        request: Request<GetAuthorizedEntriesRequest>,
     ) -> Result<Response<GetAuthorizedEntriesResponse>, Status> {
-        Err(status::unimplemented("GetAuthorizedEntries"))
+        let agent = require_agent(
+            &self.ctx,
+            &request,
+            &format!("{SERVICE}GetAuthorizedEntries"),
+        )
+        .await?;
+        let mask = request.into_inner().output_mask;
+        let entries = self
+            .authorized_entries(&agent)
+            .await?
+            .iter()
+            .map(|e| authorized::masked(e, mask.as_ref()))
+            .collect();
+        Ok(Response::new(GetAuthorizedEntriesResponse { entries }))
     }
 
-    type SyncAuthorizedEntriesStream =
-        tokio_stream::Empty<Result<SyncAuthorizedEntriesResponse, Status>>;
+    type SyncAuthorizedEntriesStream = ReceiverStream<SyncItem>;
 
     async fn sync_authorized_entries(
         &self,
-        _request: Request<Streaming<SyncAuthorizedEntriesRequest>>,
+        request: Request<Streaming<SyncAuthorizedEntriesRequest>>,
     ) -> Result<Response<Self::SyncAuthorizedEntriesStream>, Status> {
-        Err(status::unimplemented("SyncAuthorizedEntries"))
+        let agent = require_agent(
+            &self.ctx,
+            &request,
+            &format!("{SERVICE}SyncAuthorizedEntries"),
+        )
+        .await?;
+        let entries = self.authorized_entries(&agent).await?;
+        let inbound = request.into_inner();
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            let outcome = sync_authorized_entries(inbound, &tx, &entries, SYNC_PAGE_SIZE).await;
+            if let Err(status) = outcome {
+                // The agent may already have gone; nothing is left to tell it then.
+                let _ = tx.send(Err(status)).await;
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
 

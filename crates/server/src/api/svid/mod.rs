@@ -2,11 +2,14 @@
 //!
 //! The admin mint RPCs take the identity from the request (the CSR's single URI SAN, or the
 //! `id` field), as SPIRE's `spire-server x509 mint` / `jwt mint` do; the caller is a local
-//! operator or admin, so that is the authorization. The agent-facing RPCs
-//! (`BatchNewX509SVID`, `NewJWTSVID`, `NewDownstreamX509CA`) and WIT-SVIDs answer
-//! `UNIMPLEMENTED` for now.
+//! operator or admin, so that is the authorization. The agent-facing `BatchNewX509SVID` and
+//! `NewJWTSVID` (in [`agent`]) sign only entries authorized for the calling agent.
+//! `NewDownstreamX509CA` and WIT-SVIDs answer `UNIMPLEMENTED` for now.
 
+mod agent;
 mod csr_dns;
+
+pub use agent::MAX_BATCH_X509_SVIDS;
 
 use std::time::Duration;
 
@@ -22,7 +25,7 @@ use spire_proto::spire::api::types::{Jwtsvid, X509svid};
 use spire_spiffe::{SpiffeId, TrustDomain};
 use tonic::{Request, Response, Status};
 
-use crate::api::authz::require_local_or_admin;
+use crate::api::authz::{require_agent, require_local_or_admin};
 use crate::api::convert::dns::{check_wildcard_overlap, validate_dns_name};
 use crate::api::convert::ids::{proto_from_id, verify_workload_id, workload_id};
 use crate::api::status::{self, invalid_argument};
@@ -140,16 +143,21 @@ impl Svid for SvidApi {
 
     async fn batch_new_x509svid(
         &self,
-        _request: Request<BatchNewX509svidRequest>,
+        request: Request<BatchNewX509svidRequest>,
     ) -> Result<Response<BatchNewX509svidResponse>, Status> {
-        Err(status::unimplemented("BatchNewX509SVID"))
+        let agent =
+            require_agent(&self.ctx, &request, &format!("{SERVICE}BatchNewX509SVID")).await?;
+        let response = self.batch_new_x509(&agent, request.into_inner()).await?;
+        Ok(Response::new(response))
     }
 
     async fn new_jwtsvid(
         &self,
-        _request: Request<NewJwtsvidRequest>,
+        request: Request<NewJwtsvidRequest>,
     ) -> Result<Response<NewJwtsvidResponse>, Status> {
-        Err(status::unimplemented("NewJWTSVID"))
+        let agent = require_agent(&self.ctx, &request, &format!("{SERVICE}NewJWTSVID")).await?;
+        let response = self.new_jwt(&agent, request.into_inner()).await?;
+        Ok(Response::new(response))
     }
 
     async fn batch_new_witsvid(
