@@ -9,4 +9,5 @@
 pub mod cache;
 pub mod identity;
 pub mod client;
+pub mod manager;
 pub mod storage;
