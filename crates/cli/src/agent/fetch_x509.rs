@@ -9,6 +9,7 @@ use spire_proto::workload::{X509svidRequest, X509svidResponse};
 use super::client::WorkloadClient;
 use super::x509_print::x509_svid_response_text;
 use super::x509_svid::{Certificate, X509SvidView, parse_x509_svid_response};
+use super::x509_verify::verify_x509_svids;
 use crate::commands::{Console, OutputFormat, output_format};
 use crate::error::CliError;
 use crate::flags::{FlagSpec, ParsedFlags};
@@ -42,6 +43,7 @@ pub async fn fetch_x509(
         }
         OutputFormat::Pretty => {
             let svids = parse_x509_svid_response(&response)?;
+            verify_x509_svids(&svids)?;
             if !f.bool("silent") {
                 c.out.push_str(&x509_svid_response_text(&svids, elapsed));
             }

@@ -13,6 +13,7 @@ mod run_flags;
 mod watch;
 mod x509_print;
 mod x509_svid;
+mod x509_verify;
 
 use std::io::Write as _;
 use std::process::ExitCode;
