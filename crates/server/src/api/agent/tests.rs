@@ -323,11 +323,11 @@ async fn anonymous_caller_cannot_create_join_tokens() {
 }
 
 #[tokio::test]
-async fn agent_facing_rpcs_are_not_served_yet() {
+async fn agent_facing_rpcs_refuse_local_callers_who_are_not_agents() {
     let fx = fixture().await;
     let err = api(&fx)
         .renew_agent(local(RenewAgentRequest::default()))
         .await
-        .expect_err("not implemented");
-    assert_eq!(err.code(), Code::Unimplemented);
+        .expect_err("local callers are not agents");
+    assert_eq!(err.code(), Code::PermissionDenied);
 }

@@ -226,3 +226,6 @@ fn stored_to_proto(stored: &spire_datastore::RegistrationEntry) -> Result<ProtoE
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod authorized_tests;

@@ -399,11 +399,11 @@ async fn svid_callers_need_admin_ids_or_an_admin_entry() {
 }
 
 #[tokio::test]
-async fn authorized_entry_rpcs_are_not_served_yet() {
+async fn authorized_entry_rpcs_refuse_local_callers_who_are_not_agents() {
     let fx = fixture().await;
     let err = api(&fx)
         .get_authorized_entries(local(GetAuthorizedEntriesRequest::default()))
         .await
-        .expect_err("not implemented");
-    assert_eq!(err.code(), Code::Unimplemented);
+        .expect_err("local callers are not agents");
+    assert_eq!(err.code(), Code::PermissionDenied);
 }

@@ -200,3 +200,6 @@ fn csr_status(err: CsrError) -> Status {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod agent_tests;

@@ -210,11 +210,11 @@ async fn anonymous_caller_cannot_mint() {
 }
 
 #[tokio::test]
-async fn agent_svid_rpcs_are_not_served_yet() {
+async fn agent_svid_rpcs_refuse_local_callers_who_are_not_agents() {
     let fx = fixture().await;
     let err = api(&fx)
         .batch_new_x509svid(local(BatchNewX509svidRequest::default()))
         .await
-        .expect_err("not implemented");
-    assert_eq!(err.code(), Code::Unimplemented);
+        .expect_err("local callers are not agents");
+    assert_eq!(err.code(), Code::PermissionDenied);
 }
