@@ -11,3 +11,5 @@ pub mod identity;
 pub mod client;
 pub mod manager;
 pub mod storage;
+pub mod attest;
+pub mod bootstrap;

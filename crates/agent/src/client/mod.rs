@@ -6,6 +6,7 @@
 
 pub mod connect;
 pub mod convert;
+pub mod http;
 pub mod sync;
 
 use std::collections::BTreeMap;
