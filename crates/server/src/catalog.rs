@@ -44,6 +44,8 @@ pub enum CatalogError {
     DataStore(#[from] spire_datastore::DataStoreError),
     #[error("plugins: KeyManager \"disk\": {0}")]
     KeyManager(String),
+    #[error("plugins: NodeAttestor {name:?}: {message}")]
+    NodeAttestor { name: String, message: String },
 }
 
 impl Catalog {
@@ -80,7 +82,16 @@ fn open_node_attestor(p: &PluginDecl) -> Result<Option<Arc<dyn ServerNodeAttesto
     match p.name.as_str() {
         // SPIRE's join_token takes no configuration and ignores plugin_data.
         "join_token" => Ok(None),
-        _ => Err(unknown(p, "join_token")),
+        spire_nodeattestor_x509pop::PLUGIN_NAME => {
+            let server =
+                spire_nodeattestor_x509pop::X509PopServer::from_plugin_data(&p.plugin_data)
+                    .map_err(|e| CatalogError::NodeAttestor {
+                        name: p.name.clone(),
+                        message: e.to_string(),
+                    })?;
+            Ok(Some(Arc::new(server)))
+        }
+        _ => Err(unknown(p, "join_token, x509pop")),
     }
 }
 
@@ -195,5 +206,72 @@ fn reject_unknown_keys(p: &PluginDecl, known: &[&str]) -> Result<(), CatalogErro
         },
         Value::Null => Ok(()),
         _ => Err(bad(p, "plugin_data", "expected an object")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node_attestor(name: &str, data: Value) -> PluginDecl {
+        PluginDecl {
+            plugin_type: "NodeAttestor".into(),
+            name: name.into(),
+            plugin_data: data,
+            plugin_data_file: None,
+            plugin_cmd: None,
+            plugin_checksum: None,
+            enabled: None,
+        }
+    }
+
+    #[test]
+    fn join_token_is_built_in_and_not_a_plugin() {
+        let built = open_node_attestor(&node_attestor("join_token", serde_json::json!({})))
+            .expect("join_token is known");
+        assert!(built.is_none());
+    }
+
+    #[test]
+    fn x509pop_is_built_from_its_plugin_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).expect("self-signed CA");
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, ca.pem()).expect("write bundle");
+        let decl = node_attestor(
+            "x509pop",
+            serde_json::json!({ "ca_bundle_path": path.display().to_string() }),
+        );
+        let built = open_node_attestor(&decl)
+            .expect("x509pop builds")
+            .expect("x509pop is a plugin");
+        assert_eq!(built.name(), "x509pop");
+    }
+
+    #[test]
+    fn x509pop_with_an_unreadable_bundle_names_the_plugin() {
+        let decl = node_attestor(
+            "x509pop",
+            serde_json::json!({ "ca_bundle_path": "/nonexistent/ca.pem" }),
+        );
+        let err = open_node_attestor(&decl).expect_err("missing bundle");
+        assert!(
+            err.to_string()
+                .starts_with("plugins: NodeAttestor \"x509pop\": "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_node_attestor_is_refused() {
+        let err = open_node_attestor(&node_attestor("tpm_devid", serde_json::json!({})))
+            .expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "plugins: unknown NodeAttestor plugin \"tpm_devid\" (built in: join_token, x509pop)"
+        );
     }
 }
