@@ -37,6 +37,13 @@ pub enum DataStoreError {
 
 impl From<sqlx::Error> for DataStoreError {
     fn from(err: sqlx::Error) -> Self {
+        // A concurrent writer (another server on the same database) won the race for a
+        // unique key this call had checked was free.
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            return DataStoreError::AlreadyExists(format!("unique constraint violated: {db}"));
+        }
         DataStoreError::Database(err.to_string())
     }
 }

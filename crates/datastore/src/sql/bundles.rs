@@ -1,19 +1,20 @@
 //! Trust bundles (`bundles`: trust_domain as `spiffe://<name>`, data as protobuf).
 
-use spire_spiffe::Bundle;
-use sqlx::Row;
-
+use super::args::{Arg, Sql};
+use super::db::Link;
 use super::paging::PageWindow;
-use super::{SqlDataStore, args::Sql, entries, timefmt};
+use super::{SqlDataStore, entries, timefmt};
 use crate::bundle_codec::{decode_bundle, encode_bundle, trust_domain_id};
 use crate::error::{DataStoreError, Result};
 use crate::query::{BundleDeleteMode, Page, Pagination};
+use spire_spiffe::Bundle;
 
 impl SqlDataStore {
     pub(super) async fn create_bundle_impl(&self, bundle: &Bundle) -> Result<Bundle> {
         validate(bundle)?;
         let mut tx = self.begin_write().await?;
-        if bundle_row_id(&mut tx, &bundle.trust_domain)
+        let mut link = tx.link();
+        if bundle_row_id(&mut link, &bundle.trust_domain)
             .await?
             .is_some()
         {
@@ -22,28 +23,15 @@ impl SqlDataStore {
                 bundle.trust_domain
             )));
         }
-        let now = timefmt::format(timefmt::now_unix())?;
-        sqlx::query(
-            "INSERT INTO bundles (created_at, updated_at, trust_domain, data) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&now)
-        .bind(&now)
-        .bind(trust_domain_id(&bundle.trust_domain))
-        .bind(encode_bundle(bundle))
-        .execute(&mut *tx)
-        .await?;
+        link.execute(&insert_bundle(bundle)?).await?;
         tx.commit().await?;
         Ok(bundle.clone())
     }
 
     pub(super) async fn fetch_bundle_impl(&self, trust_domain: &str) -> Result<Option<Bundle>> {
-        let data: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT data FROM bundles WHERE trust_domain = ?")
-                .bind(trust_domain_id(trust_domain))
-                .fetch_optional(&self.pool)
-                .await?;
-        data.map(|d| decode_bundle(&d.unwrap_or_default(), trust_domain))
-            .transpose()
+        let mut conn = self.pool.acquire().await?;
+        let data = bundle_data(&mut conn.link(), trust_domain, "").await?;
+        data.map(|d| decode_bundle(&d, trust_domain)).transpose()
     }
 
     pub(super) async fn list_bundles_impl(
@@ -54,35 +42,41 @@ impl SqlDataStore {
         let mut sql = Sql::new("SELECT id, trust_domain, data FROM bundles WHERE 1 = 1");
         window.push_bound(&mut sql, "id");
         window.push_order_limit(&mut sql, "id");
-        let rows = sql.fetch_all(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        let rows = conn.link().fetch_all(&sql).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut last_id = None;
         for row in rows {
-            last_id = Some(row.try_get::<i64, _>(0)?);
-            let td: String = row.try_get(1)?;
-            let data: Option<Vec<u8>> = row.try_get(2)?;
-            items.push(decode_bundle(&data.unwrap_or_default(), &td)?);
+            last_id = Some(row.int_required(0, "bundles.id")?);
+            let td = row.text(1)?.unwrap_or_default();
+            let data = row.bytes(2)?.unwrap_or_default();
+            items.push(decode_bundle(&data, &td)?);
         }
         let next_token = window.next_token(items.len(), last_id);
         Ok(Page { items, next_token })
     }
 
     pub(super) async fn count_bundles_impl(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bundles")
-            .fetch_one(&self.pool)
+        let mut conn = self.pool.acquire().await?;
+        let n = conn
+            .link()
+            .fetch_i64(&Sql::new("SELECT COUNT(*) FROM bundles"))
             .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     pub(super) async fn set_bundle_impl(&self, bundle: &Bundle) -> Result<Bundle> {
         validate(bundle)?;
-        let now = timefmt::format(timefmt::now_unix())?;
-        sqlx::query(self.dialect.upsert_bundle())
-            .bind(trust_domain_id(&bundle.trust_domain))
-            .bind(encode_bundle(bundle))
-            .bind(&now)
-            .bind(&now)
-            .execute(&self.pool)
+        let now = Arg::time(timefmt::now_unix())?;
+        let mut conn = self.pool.acquire().await?;
+        conn.link()
+            .execute(
+                &Sql::new(self.dialect.upsert_bundle())
+                    .with(trust_domain_id(&bundle.trust_domain))
+                    .with(encode_bundle(bundle))
+                    .with(now.clone())
+                    .with(now),
+            )
             .await?;
         Ok(bundle.clone())
     }
@@ -90,24 +84,15 @@ impl SqlDataStore {
     pub(super) async fn append_bundle_impl(&self, bundle: &Bundle) -> Result<Bundle> {
         validate(bundle)?;
         let mut tx = self.begin_write().await?;
-        let existing: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT data FROM bundles WHERE trust_domain = ?")
-                .bind(trust_domain_id(&bundle.trust_domain))
-                .fetch_optional(&mut *tx)
-                .await?;
-        let now = timefmt::format(timefmt::now_unix())?;
+        let mut link = tx.link();
+        let existing =
+            bundle_data(&mut link, &bundle.trust_domain, self.dialect.for_update()).await?;
         let Some(data) = existing else {
-            sqlx::query("INSERT INTO bundles (created_at, updated_at, trust_domain, data) VALUES (?, ?, ?, ?)")
-                .bind(&now)
-                .bind(&now)
-                .bind(trust_domain_id(&bundle.trust_domain))
-                .bind(encode_bundle(bundle))
-                .execute(&mut *tx)
-                .await?;
+            link.execute(&insert_bundle(bundle)?).await?;
             tx.commit().await?;
             return Ok(bundle.clone());
         };
-        let mut stored = decode_bundle(&data.unwrap_or_default(), &bundle.trust_domain)?;
+        let mut stored = decode_bundle(&data, &bundle.trust_domain)?;
         let mut changed = false;
         for authority in &bundle.x509_authorities {
             if !stored
@@ -131,7 +116,7 @@ impl SqlDataStore {
         }
         if changed {
             stored.sequence_number = stored.sequence_number.saturating_add(1);
-            write_bundle(&mut tx, &stored, &now).await?;
+            write_bundle(&mut link, &stored).await?;
         }
         tx.commit().await?;
         Ok(stored)
@@ -143,17 +128,23 @@ impl SqlDataStore {
         mode: BundleDeleteMode,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let Some(bundle_id) = bundle_row_id(&mut tx, trust_domain).await? else {
+        let mut link = tx.link();
+        let Some(bundle_id) = bundle_row_id(&mut link, trust_domain).await? else {
             return Err(DataStoreError::NotFound(format!(
                 "bundle for trust domain {trust_domain:?}"
             )));
         };
-        let entry_ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT registered_entry_id FROM federated_registration_entries WHERE bundle_id = ?",
-        )
-        .bind(bundle_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let entry_ids = link
+            .fetch_all(
+                &Sql::new(
+                    "SELECT registered_entry_id FROM federated_registration_entries WHERE bundle_id = ?",
+                )
+                .with(bundle_id),
+            )
+            .await?
+            .iter()
+            .map(|r| r.int_required(0, "federated_registration_entries.registered_entry_id"))
+            .collect::<Result<Vec<i64>>>()?;
         match mode {
             BundleDeleteMode::Restrict if !entry_ids.is_empty() => {
                 return Err(DataStoreError::FailedPrecondition(format!(
@@ -163,18 +154,17 @@ impl SqlDataStore {
             }
             BundleDeleteMode::Delete => {
                 for id in entry_ids {
-                    entries::delete_entry_row(&mut tx, id).await?;
+                    entries::delete_entry_row(&mut link, id).await?;
                 }
             }
             BundleDeleteMode::Restrict | BundleDeleteMode::Dissociate => {}
         }
-        sqlx::query("DELETE FROM federated_registration_entries WHERE bundle_id = ?")
-            .bind(bundle_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM bundles WHERE id = ?")
-            .bind(bundle_id)
-            .execute(&mut *tx)
+        link.execute(
+            &Sql::new("DELETE FROM federated_registration_entries WHERE bundle_id = ?")
+                .with(bundle_id),
+        )
+        .await?;
+        link.execute(&Sql::new("DELETE FROM bundles WHERE id = ?").with(bundle_id))
             .await?;
         tx.commit().await?;
         Ok(())
@@ -186,17 +176,14 @@ impl SqlDataStore {
         expires_before: i64,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let data: Option<Option<Vec<u8>>> =
-            sqlx::query_scalar("SELECT data FROM bundles WHERE trust_domain = ?")
-                .bind(trust_domain_id(trust_domain))
-                .fetch_optional(&mut *tx)
-                .await?;
+        let mut link = tx.link();
+        let data = bundle_data(&mut link, trust_domain, self.dialect.for_update()).await?;
         let Some(data) = data else {
             return Err(DataStoreError::NotFound(format!(
                 "bundle for trust domain {trust_domain:?}"
             )));
         };
-        let mut bundle = decode_bundle(&data.unwrap_or_default(), trust_domain)?;
+        let mut bundle = decode_bundle(&data, trust_domain)?;
         let mut kept = Vec::with_capacity(bundle.x509_authorities.len());
         for authority in &bundle.x509_authorities {
             if certificate_not_after(&authority.der, trust_domain)? >= expires_before {
@@ -216,8 +203,7 @@ impl SqlDataStore {
         let changed = before != (bundle.x509_authorities.len(), bundle.jwt_authorities.len());
         if changed {
             bundle.sequence_number = bundle.sequence_number.saturating_add(1);
-            let now = timefmt::format(timefmt::now_unix())?;
-            write_bundle(&mut tx, &bundle, &now).await?;
+            write_bundle(&mut link, &bundle).await?;
         }
         tx.commit().await?;
         Ok(changed)
@@ -225,25 +211,49 @@ impl SqlDataStore {
 }
 
 /// The row ID of the bundle of `trust_domain` (a name without scheme).
-pub(super) async fn bundle_row_id(
-    conn: &mut sqlx::SqliteConnection,
-    trust_domain: &str,
-) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM bundles WHERE trust_domain = ?")
-            .bind(trust_domain_id(trust_domain))
-            .fetch_optional(conn)
-            .await?,
-    )
+pub(super) async fn bundle_row_id(link: &mut Link<'_>, trust_domain: &str) -> Result<Option<i64>> {
+    let row = link
+        .fetch_optional(
+            &Sql::new("SELECT id FROM bundles WHERE trust_domain = ?")
+                .with(trust_domain_id(trust_domain)),
+        )
+        .await?;
+    row.map(|r| r.int_required(0, "bundles.id")).transpose()
 }
 
-async fn write_bundle(conn: &mut sqlx::SqliteConnection, bundle: &Bundle, now: &str) -> Result<()> {
-    sqlx::query("UPDATE bundles SET data = ?, updated_at = ? WHERE trust_domain = ?")
-        .bind(encode_bundle(bundle))
-        .bind(now)
-        .bind(trust_domain_id(&bundle.trust_domain))
-        .execute(conn)
-        .await?;
+/// The stored protobuf of the bundle of `trust_domain`; `lock` is the dialect's
+/// `FOR UPDATE` suffix when the caller rewrites it.
+async fn bundle_data(
+    link: &mut Link<'_>,
+    trust_domain: &str,
+    lock: &str,
+) -> Result<Option<Vec<u8>>> {
+    let mut sql = Sql::new("SELECT data FROM bundles WHERE trust_domain = ");
+    sql.bind(Arg::Text(trust_domain_id(trust_domain)))
+        .push(lock);
+    let row = link.fetch_optional(&sql).await?;
+    row.map(|r| Ok(r.bytes(0)?.unwrap_or_default())).transpose()
+}
+
+fn insert_bundle(bundle: &Bundle) -> Result<Sql> {
+    let now = Arg::time(timefmt::now_unix())?;
+    Ok(Sql::new(
+        "INSERT INTO bundles (created_at, updated_at, trust_domain, data) VALUES (?, ?, ?, ?)",
+    )
+    .with(now.clone())
+    .with(now)
+    .with(trust_domain_id(&bundle.trust_domain))
+    .with(encode_bundle(bundle)))
+}
+
+async fn write_bundle(link: &mut Link<'_>, bundle: &Bundle) -> Result<()> {
+    link.execute(
+        &Sql::new("UPDATE bundles SET data = ?, updated_at = ? WHERE trust_domain = ?")
+            .with(encode_bundle(bundle))
+            .with(Arg::time(timefmt::now_unix())?)
+            .with(trust_domain_id(&bundle.trust_domain)),
+    )
+    .await?;
     Ok(())
 }
 

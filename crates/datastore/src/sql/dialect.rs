@@ -1,23 +1,29 @@
-//! Everything that differs between SQL dialects: DDL (column types, autoincrement), upsert
-//! syntax and placeholders. Only SQLite is implemented; PostgreSQL and MySQL get their own
-//! arms here (gorm v1 types: `serial`/`timestamp with time zone`/`bytea` on PostgreSQL,
-//! `int unsigned AUTO_INCREMENT`/`DATETIME`/`mediumblob` on MySQL) when they are added.
+//! Everything that differs between SQL dialects: DDL (column types, autoincrement, quoting),
+//! schema introspection, upsert syntax and row locking. Placeholders are rewritten in
+//! [`super::args`]; `INSERT … RETURNING id` versus `LAST_INSERT_ID()` lives in
+//! [`super::db`]. Query text elsewhere is plain SQL every dialect accepts.
 //!
-//! The SQLite DDL reproduces what SPIRE's gorm v1 `AutoMigrate` creates at schema
+//! Each dialect's DDL reproduces what SPIRE's gorm v1 `AutoMigrate` creates at schema
 //! version 25, table for table and index for index, so databases are interchangeable.
+
+use super::{schema_mysql, schema_postgres, schema_sqlite};
 
 /// A SQL dialect the store can speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
+    Postgres,
+    MySql,
 }
 
 impl Dialect {
     /// `CREATE TABLE`/`CREATE INDEX` statements for a fresh database at the latest schema
     /// version, safe to re-run (`IF NOT EXISTS`).
-    pub fn schema_statements(self) -> &'static [&'static str] {
+    pub fn schema_statements(self) -> Vec<&'static str> {
         match self {
-            Dialect::Sqlite => SQLITE_SCHEMA,
+            Dialect::Sqlite => [schema_sqlite::TABLES, schema_sqlite::INDEXES].concat(),
+            Dialect::Postgres => [schema_postgres::TABLES, schema_sqlite::INDEXES].concat(),
+            Dialect::MySql => schema_mysql::TABLES.to_vec(),
         }
     }
 
@@ -30,6 +36,18 @@ impl Dialect {
             (Dialect::Sqlite, 24) => Some(&[
                 r#"ALTER TABLE "registered_entries" ADD COLUMN "additional_attributes" blob"#,
             ]),
+            (Dialect::Postgres, 23) => Some(&[
+                r#"ALTER TABLE "attested_node_entries" ADD COLUMN "agent_version" varchar(255)"#,
+            ]),
+            (Dialect::Postgres, 24) => Some(&[
+                r#"ALTER TABLE "registered_entries" ADD COLUMN "additional_attributes" bytea"#,
+            ]),
+            (Dialect::MySql, 23) => Some(&[
+                "ALTER TABLE `attested_node_entries` ADD COLUMN `agent_version` varchar(255)",
+            ]),
+            (Dialect::MySql, 24) => Some(&[
+                "ALTER TABLE `registered_entries` ADD COLUMN `additional_attributes` longblob",
+            ]),
             _ => None,
         }
     }
@@ -37,61 +55,58 @@ impl Dialect {
     /// Creates or replaces a bundle: binds trust_domain, data, created_at, updated_at.
     pub fn upsert_bundle(self) -> &'static str {
         match self {
-            Dialect::Sqlite => {
+            Dialect::Sqlite | Dialect::Postgres => {
                 "INSERT INTO bundles (trust_domain, data, created_at, updated_at) VALUES (?, ?, ?, ?) \
                  ON CONFLICT (trust_domain) DO UPDATE SET data = excluded.data, \
                  updated_at = excluded.updated_at"
             }
+            Dialect::MySql => {
+                "INSERT INTO bundles (trust_domain, data, created_at, updated_at) VALUES (?, ?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE data = VALUES(data), updated_at = VALUES(updated_at)"
+            }
         }
     }
 
-    /// The statement that opens a write transaction. SQLite takes the write lock up
-    /// front so two writers never deadlock upgrading from a read lock.
-    pub fn begin_write(self) -> &'static str {
+    /// Suffix of a `SELECT` that reads rows a write transaction then rewrites. SQLite
+    /// already holds the database write lock (`BEGIN IMMEDIATE`).
+    pub fn for_update(self) -> &'static str {
         match self {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Sqlite => "",
+            Dialect::Postgres | Dialect::MySql => " FOR UPDATE",
         }
     }
 
-    /// Whether `table` exists.
+    /// Counts tables named by the one bind value (0 or 1).
     pub fn table_exists(self) -> &'static str {
         match self {
             Dialect::Sqlite => {
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
             }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = ?"
+            }
+            Dialect::MySql => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = ?"
+            }
+        }
+    }
+
+    /// Lists the names of the store's tables, sorted.
+    pub fn table_names(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Dialect::Postgres => {
+                "SELECT CAST(table_name AS varchar) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+            }
+            Dialect::MySql => {
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1"
+            }
         }
     }
 }
-
-const SQLITE_SCHEMA: &[&str] = &[
-    r#"CREATE TABLE IF NOT EXISTS "bundles" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"trust_domain" varchar(255) NOT NULL,"data" blob )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS uix_bundles_trust_domain ON "bundles"(trust_domain)"#,
-    r#"CREATE TABLE IF NOT EXISTS "federated_registration_entries" ("bundle_id" integer,"registered_entry_id" integer, PRIMARY KEY ("bundle_id","registered_entry_id"))"#,
-    r#"CREATE TABLE IF NOT EXISTS "attested_node_entries" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"spiffe_id" varchar(255),"data_type" varchar(255),"serial_number" varchar(255),"expires_at" datetime,"new_serial_number" varchar(255),"new_expires_at" datetime,"can_reattest" bool,"agent_version" varchar(255) )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS uix_attested_node_entries_spiffe_id ON "attested_node_entries"(spiffe_id)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_attested_node_entries_expires_at ON "attested_node_entries"(expires_at)"#,
-    r#"CREATE TABLE IF NOT EXISTS "attested_node_entries_events" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"spiffe_id" varchar(255) )"#,
-    r#"CREATE TABLE IF NOT EXISTS "node_resolver_map_entries" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"spiffe_id" varchar(255),"type" varchar(255),"value" varchar(255) )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS idx_node_resolver_map ON "node_resolver_map_entries"(spiffe_id, "type", value)"#,
-    r#"CREATE TABLE IF NOT EXISTS "registered_entries" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"entry_id" varchar(255),"spiffe_id" varchar(255),"parent_id" varchar(255),"ttl" integer,"admin" bool,"downstream" bool,"expiry" bigint,"revision_number" bigint,"store_svid" bool,"hint" varchar(255),"jwt_svid_ttl" integer,"additional_attributes" blob )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS uix_registered_entries_entry_id ON "registered_entries"(entry_id)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_registered_entries_spiffe_id ON "registered_entries"(spiffe_id)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_registered_entries_parent_id ON "registered_entries"(parent_id)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_registered_entries_expiry ON "registered_entries"(expiry)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_registered_entries_hint ON "registered_entries"(hint)"#,
-    r#"CREATE TABLE IF NOT EXISTS "registered_entries_events" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"entry_id" varchar(255) )"#,
-    r#"CREATE TABLE IF NOT EXISTS "join_tokens" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"token" varchar(255),"expiry" bigint )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS uix_join_tokens_token ON "join_tokens"(token)"#,
-    r#"CREATE TABLE IF NOT EXISTS "selectors" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"registered_entry_id" integer,"type" varchar(255),"value" varchar(255) )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS idx_selector_entry ON "selectors"(registered_entry_id, "type", value)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_selectors_type_value ON "selectors"("type", value)"#,
-    r#"CREATE TABLE IF NOT EXISTS "migrations" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"version" integer,"code_version" varchar(255) )"#,
-    r#"CREATE TABLE IF NOT EXISTS "dns_names" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"registered_entry_id" integer,"value" varchar(255) )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS idx_dns_entry ON "dns_names"(registered_entry_id, value)"#,
-    r#"CREATE TABLE IF NOT EXISTS "federated_trust_domains" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"trust_domain" varchar(255) NOT NULL,"bundle_endpoint_url" varchar(255),"bundle_endpoint_profile" varchar(255),"endpoint_spiffe_id" varchar(255),"implicit" bool )"#,
-    r#"CREATE UNIQUE INDEX IF NOT EXISTS uix_federated_trust_domains_trust_domain ON "federated_trust_domains"(trust_domain)"#,
-    r#"CREATE TABLE IF NOT EXISTS "ca_journals" ("id" integer primary key autoincrement,"created_at" datetime,"updated_at" datetime,"data" blob,"active_x509_authority_id" varchar(255),"active_jwt_authority_id" varchar(255) )"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_ca_journals_active_x509_authority_id ON "ca_journals"(active_x509_authority_id)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_ca_journals_active_jwt_authority_id ON "ca_journals"(active_jwt_authority_id)"#,
-    r#"CREATE INDEX IF NOT EXISTS idx_federated_registration_entries_registered_entry_id ON "federated_registration_entries"(registered_entry_id)"#,
-];

@@ -2,11 +2,9 @@
 //! `federated_registration_entries`). Every change records the entry ID in
 //! `registered_entries_events`, as SPIRE does for its events-based cache.
 
-use sqlx::AssertSqlSafe;
-use sqlx::SqliteConnection;
-
 use super::args::{Arg, Sql};
 use super::bundles::bundle_row_id;
+use super::db::Link;
 use super::entry_rows::{ENTRY_COLUMNS, entry_from_row, fetch_entry, load_children};
 use super::matching::{self, MemberTable};
 use super::paging::PageWindow;
@@ -31,41 +29,47 @@ impl SqlDataStore {
         validate(&entry)?;
         normalize(&mut entry);
         let mut tx = self.begin_write().await?;
-        if let Some(existing) = find_identical(&mut tx, &entry).await? {
+        let mut link = tx.link();
+        if let Some(existing) = find_identical(&mut link, &entry).await? {
             return Err(DataStoreError::EntryAlreadyExists(Box::new(existing)));
         }
-        if fetch_entry(&mut tx, &entry.entry_id).await?.is_some() {
+        if fetch_entry(&mut link, &entry.entry_id, "").await?.is_some() {
             return Err(DataStoreError::AlreadyExists(format!(
                 "registration entry ID {:?}",
                 entry.entry_id
             )));
         }
         let now_unix = timefmt::now_unix();
-        let now = timefmt::format(now_unix)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO registered_entries (created_at, updated_at, entry_id, spiffe_id, parent_id, ttl, admin, \
-             downstream, expiry, revision_number, store_svid, hint, jwt_svid_ttl, additional_attributes) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&now)
-        .bind(&now)
-        .bind(&entry.entry_id)
-        .bind(&entry.spiffe_id)
-        .bind(&entry.parent_id)
-        .bind(entry.x509_svid_ttl)
-        .bind(entry.admin)
-        .bind(entry.downstream)
-        .bind(entry.expires_at)
-        .bind(entry.store_svid)
-        .bind(&entry.hint)
-        .bind(entry.jwt_svid_ttl)
-        .bind(encode_additional_attributes(entry.disable_x509_svid_prefetch, entry.jwt_svid_include_jti))
-        .fetch_one(&mut *tx)
-        .await?;
-        write_selectors(&mut tx, id, &entry, &now).await?;
-        write_dns_names(&mut tx, id, &entry, &now).await?;
-        write_federation(&mut tx, id, &entry).await?;
-        record_entry_event(&mut tx, &entry.entry_id, &now).await?;
+        let now = Arg::time(now_unix)?;
+        let id = link
+            .insert_returning_id(
+                &Sql::new(
+                    "INSERT INTO registered_entries (created_at, updated_at, entry_id, spiffe_id, parent_id, ttl, admin, \
+                     downstream, expiry, revision_number, store_svid, hint, jwt_svid_ttl, additional_attributes) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                )
+                .with(now.clone())
+                .with(now.clone())
+                .with(&entry.entry_id)
+                .with(&entry.spiffe_id)
+                .with(&entry.parent_id)
+                .with(entry.x509_svid_ttl)
+                .with(entry.admin)
+                .with(entry.downstream)
+                .with(entry.expires_at)
+                .with(entry.store_svid)
+                .with(&entry.hint)
+                .with(entry.jwt_svid_ttl)
+                .with(encode_additional_attributes(
+                    entry.disable_x509_svid_prefetch,
+                    entry.jwt_svid_include_jti,
+                )),
+            )
+            .await?;
+        write_selectors(&mut link, id, &entry, &now).await?;
+        write_dns_names(&mut link, id, &entry, &now).await?;
+        write_federation(&mut link, id, &entry).await?;
+        record_entry_event(&mut link, &entry.entry_id, &now).await?;
         tx.commit().await?;
         entry.revision_number = 0;
         entry.created_at = now_unix;
@@ -77,7 +81,9 @@ impl SqlDataStore {
         entry_id: &str,
     ) -> Result<Option<RegistrationEntry>> {
         let mut conn = self.pool.acquire().await?;
-        Ok(fetch_entry(&mut conn, entry_id).await?.map(|(_, e)| e))
+        Ok(fetch_entry(&mut conn.link(), entry_id, "")
+            .await?
+            .map(|(_, e)| e))
     }
 
     pub(super) async fn list_registration_entries_impl(
@@ -92,13 +98,14 @@ impl SqlDataStore {
         sql.append(filter_sql(filter)?);
         window.push_bound(&mut sql, "E.id");
         window.push_order_limit(&mut sql, "E.id");
-        let mut conn = self.pool.acquire().await?;
-        let rows = sql.fetch_all(&mut *conn).await?;
+        let mut conn = self.stale_read_pool().acquire().await?;
+        let mut link = conn.link();
+        let rows = link.fetch_all(&sql).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut last_id = None;
         for row in &rows {
             let (id, mut entry) = entry_from_row(row)?;
-            load_children(&mut conn, id, &mut entry).await?;
+            load_children(&mut link, id, &mut entry).await?;
             last_id = Some(id);
             items.push(entry);
         }
@@ -112,7 +119,8 @@ impl SqlDataStore {
     ) -> Result<u64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM registered_entries E WHERE 1 = 1");
         sql.append(filter_sql(filter)?);
-        Ok(u64::try_from(sql.fetch_i64(&self.pool).await?).unwrap_or(0))
+        let mut conn = self.pool.acquire().await?;
+        Ok(u64::try_from(conn.link().fetch_i64(&sql).await?).unwrap_or(0))
     }
 
     pub(super) async fn update_registration_entry_impl(
@@ -121,7 +129,9 @@ impl SqlDataStore {
         mask: &EntryMask,
     ) -> Result<RegistrationEntry> {
         let mut tx = self.begin_write().await?;
-        let Some((id, mut entry)) = fetch_entry(&mut tx, &update.entry_id).await? else {
+        let mut link = tx.link();
+        let lock = self.dialect.for_update();
+        let Some((id, mut entry)) = fetch_entry(&mut link, &update.entry_id, lock).await? else {
             return Err(DataStoreError::NotFound(format!(
                 "registration entry {:?}",
                 update.entry_id
@@ -131,37 +141,41 @@ impl SqlDataStore {
         validate(&entry)?;
         normalize(&mut entry);
         entry.revision_number = entry.revision_number.saturating_add(1);
-        let now = timefmt::format(timefmt::now_unix())?;
-        sqlx::query(
-            "UPDATE registered_entries SET updated_at = ?, spiffe_id = ?, parent_id = ?, ttl = ?, admin = ?, \
-             downstream = ?, expiry = ?, revision_number = ?, store_svid = ?, hint = ?, jwt_svid_ttl = ?, \
-             additional_attributes = ? WHERE id = ?",
+        let now = Arg::time(timefmt::now_unix())?;
+        link.execute(
+            &Sql::new(
+                "UPDATE registered_entries SET updated_at = ?, spiffe_id = ?, parent_id = ?, ttl = ?, admin = ?, \
+                 downstream = ?, expiry = ?, revision_number = ?, store_svid = ?, hint = ?, jwt_svid_ttl = ?, \
+                 additional_attributes = ? WHERE id = ?",
+            )
+            .with(now.clone())
+            .with(&entry.spiffe_id)
+            .with(&entry.parent_id)
+            .with(entry.x509_svid_ttl)
+            .with(entry.admin)
+            .with(entry.downstream)
+            .with(entry.expires_at)
+            .with(entry.revision_number)
+            .with(entry.store_svid)
+            .with(&entry.hint)
+            .with(entry.jwt_svid_ttl)
+            .with(encode_additional_attributes(
+                entry.disable_x509_svid_prefetch,
+                entry.jwt_svid_include_jti,
+            ))
+            .with(id),
         )
-        .bind(&now)
-        .bind(&entry.spiffe_id)
-        .bind(&entry.parent_id)
-        .bind(entry.x509_svid_ttl)
-        .bind(entry.admin)
-        .bind(entry.downstream)
-        .bind(entry.expires_at)
-        .bind(entry.revision_number)
-        .bind(entry.store_svid)
-        .bind(&entry.hint)
-        .bind(entry.jwt_svid_ttl)
-        .bind(encode_additional_attributes(entry.disable_x509_svid_prefetch, entry.jwt_svid_include_jti))
-        .bind(id)
-        .execute(&mut *tx)
         .await?;
         if mask.selectors {
-            write_selectors(&mut tx, id, &entry, &now).await?;
+            write_selectors(&mut link, id, &entry, &now).await?;
         }
         if mask.dns_names {
-            write_dns_names(&mut tx, id, &entry, &now).await?;
+            write_dns_names(&mut link, id, &entry, &now).await?;
         }
         if mask.federates_with {
-            write_federation(&mut tx, id, &entry).await?;
+            write_federation(&mut link, id, &entry).await?;
         }
-        record_entry_event(&mut tx, &entry.entry_id, &now).await?;
+        record_entry_event(&mut link, &entry.entry_id, &now).await?;
         tx.commit().await?;
         Ok(entry)
     }
@@ -171,26 +185,32 @@ impl SqlDataStore {
         entry_id: &str,
     ) -> Result<RegistrationEntry> {
         let mut tx = self.begin_write().await?;
-        let Some((id, entry)) = fetch_entry(&mut tx, entry_id).await? else {
+        let mut link = tx.link();
+        let lock = self.dialect.for_update();
+        let Some((id, entry)) = fetch_entry(&mut link, entry_id, lock).await? else {
             return Err(DataStoreError::NotFound(format!(
                 "registration entry {entry_id:?}"
             )));
         };
-        delete_entry_row(&mut tx, id).await?;
+        delete_entry_row(&mut link, id).await?;
         tx.commit().await?;
         Ok(entry)
     }
 
     pub(super) async fn prune_registration_entries_impl(&self, expires_before: i64) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM registered_entries WHERE expiry != 0 AND expiry < ?",
-        )
-        .bind(expires_before)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut link = tx.link();
+        let ids = link
+            .fetch_all(
+                &Sql::new("SELECT id FROM registered_entries WHERE expiry != 0 AND expiry < ?")
+                    .with(expires_before),
+            )
+            .await?
+            .iter()
+            .map(|r| r.int_required(0, "registered_entries.id"))
+            .collect::<Result<Vec<i64>>>()?;
         for id in &ids {
-            delete_entry_row(&mut tx, *id).await?;
+            delete_entry_row(&mut link, *id).await?;
         }
         tx.commit().await?;
         Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
@@ -198,24 +218,25 @@ impl SqlDataStore {
 }
 
 /// Deletes the entry at row `id` with its child rows, recording an event.
-pub(super) async fn delete_entry_row(conn: &mut SqliteConnection, id: i64) -> Result<()> {
-    let entry_id: Option<String> =
-        sqlx::query_scalar("SELECT entry_id FROM registered_entries WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten();
+pub(super) async fn delete_entry_row(link: &mut Link<'_>, id: i64) -> Result<()> {
+    let entry_id = match link
+        .fetch_optional(&Sql::new("SELECT entry_id FROM registered_entries WHERE id = ?").with(id))
+        .await?
+    {
+        Some(row) => row.text(0)?,
+        None => None,
+    };
     for statement in [
         "DELETE FROM selectors WHERE registered_entry_id = ?",
         "DELETE FROM dns_names WHERE registered_entry_id = ?",
         "DELETE FROM federated_registration_entries WHERE registered_entry_id = ?",
         "DELETE FROM registered_entries WHERE id = ?",
     ] {
-        sqlx::query(statement).bind(id).execute(&mut *conn).await?;
+        link.execute(&Sql::new(statement).with(id)).await?;
     }
     if let Some(entry_id) = entry_id {
-        let now = timefmt::format(timefmt::now_unix())?;
-        record_entry_event(conn, &entry_id, &now).await?;
+        let now = Arg::time(timefmt::now_unix())?;
+        record_entry_event(link, &entry_id, &now).await?;
     }
     Ok(())
 }
@@ -313,19 +334,21 @@ fn apply_mask(entry: &mut RegistrationEntry, update: &RegistrationEntry, mask: &
 }
 
 async fn find_identical(
-    conn: &mut SqliteConnection,
+    link: &mut Link<'_>,
     entry: &RegistrationEntry,
 ) -> Result<Option<RegistrationEntry>> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {ENTRY_COLUMNS} FROM registered_entries E WHERE E.spiffe_id = ? AND E.parent_id = ? ORDER BY E.id"
-    )))
-    .bind(&entry.spiffe_id)
-    .bind(&entry.parent_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = link
+        .fetch_all(
+            &Sql::new(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM registered_entries E WHERE E.spiffe_id = ? AND E.parent_id = ? ORDER BY E.id"
+            ))
+            .with(&entry.spiffe_id)
+            .with(&entry.parent_id),
+        )
+        .await?;
     for row in &rows {
         let (id, mut candidate) = entry_from_row(row)?;
-        load_children(conn, id, &mut candidate).await?;
+        load_children(link, id, &mut candidate).await?;
         if candidate.selectors == entry.selectors {
             return Ok(Some(candidate));
         }
@@ -345,8 +368,7 @@ fn filter_sql(filter: &EntryFilter) -> Result<Sql> {
         sql.push(" AND E.hint = ").bind(Arg::Text(hint.clone()));
     }
     if let Some(downstream) = filter.by_downstream {
-        sql.push(" AND E.downstream = ")
-            .bind(Arg::Int(i64::from(downstream)));
+        sql.push(" AND E.downstream = ").bind(Arg::Bool(downstream));
     }
     if let Some(m) = &filter.by_selectors {
         let members: Vec<_> = m
@@ -393,87 +415,90 @@ fn filter_sql(filter: &EntryFilter) -> Result<Sql> {
 }
 
 async fn write_selectors(
-    conn: &mut SqliteConnection,
+    link: &mut Link<'_>,
     id: i64,
     entry: &RegistrationEntry,
-    now: &str,
+    now: &Arg,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM selectors WHERE registered_entry_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
+    link.execute(&Sql::new("DELETE FROM selectors WHERE registered_entry_id = ?").with(id))
         .await?;
     for s in &entry.selectors {
-        sqlx::query("INSERT INTO selectors (created_at, updated_at, registered_entry_id, type, value) VALUES (?, ?, ?, ?, ?)")
-            .bind(now)
-            .bind(now)
-            .bind(id)
-            .bind(s.kind())
-            .bind(s.value())
-            .execute(&mut *conn)
-            .await?;
+        link.execute(
+            &Sql::new(
+                "INSERT INTO selectors (created_at, updated_at, registered_entry_id, type, value) VALUES (?, ?, ?, ?, ?)",
+            )
+            .with(now.clone())
+            .with(now.clone())
+            .with(id)
+            .with(s.kind())
+            .with(s.value()),
+        )
+        .await?;
     }
     Ok(())
 }
 
 async fn write_dns_names(
-    conn: &mut SqliteConnection,
+    link: &mut Link<'_>,
     id: i64,
     entry: &RegistrationEntry,
-    now: &str,
+    now: &Arg,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM dns_names WHERE registered_entry_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
+    link.execute(&Sql::new("DELETE FROM dns_names WHERE registered_entry_id = ?").with(id))
         .await?;
     for name in &entry.dns_names {
-        sqlx::query("INSERT INTO dns_names (created_at, updated_at, registered_entry_id, value) VALUES (?, ?, ?, ?)")
-            .bind(now)
-            .bind(now)
-            .bind(id)
-            .bind(name)
-            .execute(&mut *conn)
-            .await?;
+        link.execute(
+            &Sql::new(
+                "INSERT INTO dns_names (created_at, updated_at, registered_entry_id, value) VALUES (?, ?, ?, ?)",
+            )
+            .with(now.clone())
+            .with(now.clone())
+            .with(id)
+            .with(name),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Links the entry to the bundles of its federated trust domains, which must exist.
-async fn write_federation(
-    conn: &mut SqliteConnection,
-    id: i64,
-    entry: &RegistrationEntry,
-) -> Result<()> {
+async fn write_federation(link: &mut Link<'_>, id: i64, entry: &RegistrationEntry) -> Result<()> {
     let mut bundle_ids = Vec::with_capacity(entry.federates_with.len());
     for td in &entry.federates_with {
-        let bundle_id = bundle_row_id(conn, td).await?.ok_or_else(|| {
+        let bundle_id = bundle_row_id(link, td).await?.ok_or_else(|| {
             DataStoreError::InvalidArgument(format!(
                 "registration entry: federates_with {td:?} has no bundle in the datastore"
             ))
         })?;
         bundle_ids.push(bundle_id);
     }
-    sqlx::query("DELETE FROM federated_registration_entries WHERE registered_entry_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    link.execute(
+        &Sql::new("DELETE FROM federated_registration_entries WHERE registered_entry_id = ?")
+            .with(id),
+    )
+    .await?;
     for bundle_id in bundle_ids {
-        sqlx::query("INSERT INTO federated_registration_entries (bundle_id, registered_entry_id) VALUES (?, ?)")
-            .bind(bundle_id)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        link.execute(
+            &Sql::new(
+                "INSERT INTO federated_registration_entries (bundle_id, registered_entry_id) VALUES (?, ?)",
+            )
+            .with(bundle_id)
+            .with(id),
+        )
+        .await?;
     }
     Ok(())
 }
 
-async fn record_entry_event(conn: &mut SqliteConnection, entry_id: &str, now: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO registered_entries_events (created_at, updated_at, entry_id) VALUES (?, ?, ?)",
+async fn record_entry_event(link: &mut Link<'_>, entry_id: &str, now: &Arg) -> Result<()> {
+    link.execute(
+        &Sql::new(
+            "INSERT INTO registered_entries_events (created_at, updated_at, entry_id) VALUES (?, ?, ?)",
+        )
+        .with(now.clone())
+        .with(now.clone())
+        .with(entry_id),
     )
-    .bind(now)
-    .bind(now)
-    .bind(entry_id)
-    .execute(conn)
     .await?;
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! `code_version`). Fresh databases get every table at [`LATEST_SCHEMA_VERSION`]; the two
 //! previous versions are upgraded step by step, each step in its own transaction.
 
-use sqlx::{Row, SqlitePool};
-
+use super::args::{Arg, Sql};
+use super::db::Pool;
 use super::dialect::Dialect;
 use super::timefmt;
 use crate::error::{DataStoreError, Result};
@@ -17,10 +17,12 @@ pub const OLDEST_MIGRATABLE_VERSION: i64 = 23;
 pub const CODE_VERSION: &str = "1.16.0";
 
 /// Brings the schema to the latest version, or explains why it cannot.
-pub async fn run(pool: &SqlitePool, dialect: Dialect, disable_migration: bool) -> Result<()> {
-    let has_migrations: i64 = sqlx::query_scalar(dialect.table_exists())
-        .bind("migrations")
-        .fetch_one(pool)
+pub async fn run(pool: &Pool, dialect: Dialect, disable_migration: bool) -> Result<()> {
+    let has_migrations = pool
+        .acquire()
+        .await?
+        .link()
+        .fetch_i64(&Sql::new(dialect.table_exists()).with("migrations"))
         .await?;
     if has_migrations == 0 {
         return init_fresh(pool, dialect).await;
@@ -55,16 +57,18 @@ pub async fn run(pool: &SqlitePool, dialect: Dialect, disable_migration: bool) -
                 "no migration from schema version {version}"
             ))
         })?;
-        let mut tx = pool.begin_with(dialect.begin_write()).await?;
+        let mut tx = pool.begin_write().await?;
+        let mut link = tx.link();
         for step in steps {
-            sqlx::query(*step).execute(&mut *tx).await?;
+            link.execute(&Sql::new(step)).await?;
         }
-        sqlx::query("UPDATE migrations SET version = ?, code_version = ?, updated_at = ?")
-            .bind(version + 1)
-            .bind(CODE_VERSION)
-            .bind(timefmt::format(timefmt::now_unix())?)
-            .execute(&mut *tx)
-            .await?;
+        link.execute(
+            &Sql::new("UPDATE migrations SET version = ?, code_version = ?, updated_at = ?")
+                .with(version + 1)
+                .with(CODE_VERSION)
+                .with(Arg::time(timefmt::now_unix())?),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(
             from = version,
@@ -77,34 +81,42 @@ pub async fn run(pool: &SqlitePool, dialect: Dialect, disable_migration: bool) -
 }
 
 /// The `(version, code_version)` of the first `migrations` row, if any.
-pub async fn recorded_version(pool: &SqlitePool) -> Result<Option<(i64, String)>> {
-    let row = sqlx::query("SELECT version, code_version FROM migrations ORDER BY id LIMIT 1")
-        .fetch_optional(pool)
+pub async fn recorded_version(pool: &Pool) -> Result<Option<(i64, String)>> {
+    let row = pool
+        .acquire()
+        .await?
+        .link()
+        .fetch_optional(&Sql::new(
+            "SELECT version, code_version FROM migrations ORDER BY id LIMIT 1",
+        ))
         .await?;
     match row {
         None => Ok(None),
-        Some(row) => {
-            let version: Option<i64> = row.try_get(0)?;
-            let code: Option<String> = row.try_get(1)?;
-            Ok(Some((version.unwrap_or(0), code.unwrap_or_default())))
-        }
+        Some(row) => Ok(Some((
+            row.int(0)?.unwrap_or(0),
+            row.text(1)?.unwrap_or_default(),
+        ))),
     }
 }
 
-async fn init_fresh(pool: &SqlitePool, dialect: Dialect) -> Result<()> {
-    let mut tx = pool.begin_with(dialect.begin_write()).await?;
+/// Creates every table and the `migrations` row. MySQL commits each DDL statement on
+/// its own, so the statements are `IF NOT EXISTS` and a failed first start re-runs.
+async fn init_fresh(pool: &Pool, dialect: Dialect) -> Result<()> {
+    let mut tx = pool.begin_write().await?;
+    let mut link = tx.link();
     for statement in dialect.schema_statements() {
-        sqlx::query(*statement).execute(&mut *tx).await?;
+        link.execute(&Sql::new(statement)).await?;
     }
-    let now = timefmt::format(timefmt::now_unix())?;
-    sqlx::query(
-        "INSERT INTO migrations (created_at, updated_at, version, code_version) VALUES (?, ?, ?, ?)",
+    let now = Arg::time(timefmt::now_unix())?;
+    link.execute(
+        &Sql::new(
+            "INSERT INTO migrations (created_at, updated_at, version, code_version) VALUES (?, ?, ?, ?)",
+        )
+        .with(now.clone())
+        .with(now)
+        .with(LATEST_SCHEMA_VERSION)
+        .with(CODE_VERSION),
     )
-    .bind(&now)
-    .bind(&now)
-    .bind(LATEST_SCHEMA_VERSION)
-    .bind(CODE_VERSION)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     tracing::info!(

@@ -3,13 +3,12 @@
 //! `attested_node_entries_events`, as SPIRE does for its events-based cache.
 
 use spire_spiffe::Selector;
-use sqlx::AssertSqlSafe;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
 use super::args::{Arg, Sql};
+use super::db::Link;
 use super::matching::{self, MemberTable};
 use super::paging::PageWindow;
+use super::row::DbRow;
 use super::{SqlDataStore, entry_rows::selector_from_columns, timefmt};
 use crate::error::{DataStoreError, Result};
 use crate::query::{AttestedNodeFilter, Page, Pagination};
@@ -25,37 +24,40 @@ impl SqlDataStore {
     ) -> Result<AttestedNode> {
         require_spiffe_id(&node.spiffe_id)?;
         let mut tx = self.begin_write().await?;
-        let taken: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM attested_node_entries WHERE spiffe_id = ?")
-                .bind(&node.spiffe_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let mut link = tx.link();
+        let taken = link
+            .fetch_i64(
+                &Sql::new("SELECT COUNT(*) FROM attested_node_entries WHERE spiffe_id = ?")
+                    .with(&node.spiffe_id),
+            )
+            .await?;
         if taken > 0 {
             return Err(DataStoreError::AlreadyExists(format!(
                 "attested node {:?}",
                 node.spiffe_id
             )));
         }
-        let now = timefmt::format(timefmt::now_unix())?;
-        sqlx::query(
-            "INSERT INTO attested_node_entries (created_at, updated_at, spiffe_id, data_type, serial_number, \
-             expires_at, new_serial_number, new_expires_at, can_reattest, agent_version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        let now = Arg::time(timefmt::now_unix())?;
+        link.execute(
+            &Sql::new(
+                "INSERT INTO attested_node_entries (created_at, updated_at, spiffe_id, data_type, serial_number, \
+                 expires_at, new_serial_number, new_expires_at, can_reattest, agent_version) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .with(now.clone())
+            .with(now.clone())
+            .with(&node.spiffe_id)
+            .with(&node.attestation_type)
+            .with(&node.serial_number)
+            .with(Arg::time(node.expires_at)?)
+            .with(&node.new_serial_number)
+            .with(Arg::optional_time(node.new_expires_at)?)
+            .with(node.can_reattest)
+            .with(&node.agent_version),
         )
-        .bind(&now)
-        .bind(&now)
-        .bind(&node.spiffe_id)
-        .bind(&node.attestation_type)
-        .bind(&node.serial_number)
-        .bind(timefmt::format(node.expires_at)?)
-        .bind(&node.new_serial_number)
-        .bind(optional_time(node.new_expires_at)?)
-        .bind(node.can_reattest)
-        .bind(&node.agent_version)
-        .execute(&mut *tx)
         .await?;
-        replace_node_selectors(&mut tx, &node.spiffe_id, &node.selectors, &now).await?;
-        record_node_event(&mut tx, &node.spiffe_id, &now).await?;
+        replace_node_selectors(&mut link, &node.spiffe_id, &node.selectors, &now).await?;
+        record_node_event(&mut link, &node.spiffe_id, &now).await?;
         tx.commit().await?;
         let mut stored = node.clone();
         stored.selectors.sort();
@@ -68,7 +70,7 @@ impl SqlDataStore {
         spiffe_id: &str,
     ) -> Result<Option<AttestedNode>> {
         let mut conn = self.pool.acquire().await?;
-        fetch_node(&mut conn, spiffe_id).await
+        fetch_node(&mut conn.link(), spiffe_id, "").await
     }
 
     pub(super) async fn list_attested_nodes_impl(
@@ -83,15 +85,16 @@ impl SqlDataStore {
         sql.append(filter_sql(filter)?);
         window.push_bound(&mut sql, "N.id");
         window.push_order_limit(&mut sql, "N.id");
-        let mut conn = self.pool.acquire().await?;
-        let rows = sql.fetch_all(&mut *conn).await?;
+        let mut conn = self.stale_read_pool().acquire().await?;
+        let mut link = conn.link();
+        let rows = link.fetch_all(&sql).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut last_id = None;
         for row in &rows {
-            last_id = Some(row.try_get::<i64, _>(0)?);
+            last_id = Some(row.int_required(0, "attested_node_entries.id")?);
             let mut node = node_from_row(row)?;
             if filter.fetch_selectors {
-                node.selectors = load_node_selectors(&mut conn, &node.spiffe_id).await?;
+                node.selectors = load_node_selectors(&mut link, &node.spiffe_id).await?;
             }
             items.push(node);
         }
@@ -105,7 +108,8 @@ impl SqlDataStore {
     ) -> Result<u64> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM attested_node_entries N WHERE 1 = 1");
         sql.append(filter_sql(filter)?);
-        Ok(u64::try_from(sql.fetch_i64(&self.pool).await?).unwrap_or(0))
+        let mut conn = self.pool.acquire().await?;
+        Ok(u64::try_from(conn.link().fetch_i64(&sql).await?).unwrap_or(0))
     }
 
     pub(super) async fn update_attested_node_impl(
@@ -115,7 +119,9 @@ impl SqlDataStore {
     ) -> Result<AttestedNode> {
         require_spiffe_id(&node.spiffe_id)?;
         let mut tx = self.begin_write().await?;
-        let Some(mut stored) = fetch_node(&mut tx, &node.spiffe_id).await? else {
+        let mut link = tx.link();
+        let lock = self.dialect.for_update();
+        let Some(mut stored) = fetch_node(&mut link, &node.spiffe_id, lock).await? else {
             return Err(DataStoreError::NotFound(format!(
                 "attested node {:?}",
                 node.spiffe_id
@@ -142,35 +148,37 @@ impl SqlDataStore {
         if mask.agent_version {
             stored.agent_version.clone_from(&node.agent_version);
         }
-        let now = timefmt::format(timefmt::now_unix())?;
-        sqlx::query(
-            "UPDATE attested_node_entries SET updated_at = ?, data_type = ?, serial_number = ?, expires_at = ?, \
-             new_serial_number = ?, new_expires_at = ?, can_reattest = ?, agent_version = ? WHERE spiffe_id = ?",
+        let now = Arg::time(timefmt::now_unix())?;
+        link.execute(
+            &Sql::new(
+                "UPDATE attested_node_entries SET updated_at = ?, data_type = ?, serial_number = ?, expires_at = ?, \
+                 new_serial_number = ?, new_expires_at = ?, can_reattest = ?, agent_version = ? WHERE spiffe_id = ?",
+            )
+            .with(now.clone())
+            .with(&stored.attestation_type)
+            .with(&stored.serial_number)
+            .with(Arg::time(stored.expires_at)?)
+            .with(&stored.new_serial_number)
+            .with(Arg::optional_time(stored.new_expires_at)?)
+            .with(stored.can_reattest)
+            .with(&stored.agent_version)
+            .with(&stored.spiffe_id),
         )
-        .bind(&now)
-        .bind(&stored.attestation_type)
-        .bind(&stored.serial_number)
-        .bind(timefmt::format(stored.expires_at)?)
-        .bind(&stored.new_serial_number)
-        .bind(optional_time(stored.new_expires_at)?)
-        .bind(stored.can_reattest)
-        .bind(&stored.agent_version)
-        .bind(&stored.spiffe_id)
-        .execute(&mut *tx)
         .await?;
-        record_node_event(&mut tx, &stored.spiffe_id, &now).await?;
+        record_node_event(&mut link, &stored.spiffe_id, &now).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     pub(super) async fn delete_attested_node_impl(&self, spiffe_id: &str) -> Result<AttestedNode> {
         let mut tx = self.begin_write().await?;
-        let Some(node) = fetch_node(&mut tx, spiffe_id).await? else {
+        let mut link = tx.link();
+        let Some(node) = fetch_node(&mut link, spiffe_id, self.dialect.for_update()).await? else {
             return Err(DataStoreError::NotFound(format!(
                 "attested node {spiffe_id:?}"
             )));
         };
-        delete_node(&mut tx, spiffe_id).await?;
+        delete_node(&mut link, spiffe_id).await?;
         tx.commit().await?;
         Ok(node)
     }
@@ -181,15 +189,16 @@ impl SqlDataStore {
         include_non_reattestable: bool,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
+        let mut link = tx.link();
         let mut sql = Sql::new("SELECT spiffe_id FROM attested_node_entries WHERE expires_at < ");
-        sql.bind(Arg::Text(timefmt::format(expires_before)?));
+        sql.bind(Arg::time(expires_before)?);
         if !include_non_reattestable {
-            sql.push(" AND can_reattest = 1");
+            sql.push(" AND can_reattest = ").bind(Arg::Bool(true));
         }
-        let rows = sql.fetch_all(&mut *tx).await?;
+        let rows = link.fetch_all(&sql).await?;
         for row in &rows {
-            let id: String = row.try_get(0)?;
-            delete_node(&mut tx, &id).await?;
+            let id = row.text(0)?.unwrap_or_default();
+            delete_node(&mut link, &id).await?;
         }
         tx.commit().await?;
         Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
@@ -202,15 +211,15 @@ impl SqlDataStore {
     ) -> Result<()> {
         require_spiffe_id(spiffe_id)?;
         let mut tx = self.begin_write().await?;
-        let now = timefmt::format(timefmt::now_unix())?;
-        replace_node_selectors(&mut tx, spiffe_id, selectors, &now).await?;
+        let now = Arg::time(timefmt::now_unix())?;
+        replace_node_selectors(&mut tx.link(), spiffe_id, selectors, &now).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub(super) async fn node_selectors_impl(&self, spiffe_id: &str) -> Result<Vec<Selector>> {
-        let mut conn = self.pool.acquire().await?;
-        load_node_selectors(&mut conn, spiffe_id).await
+        let mut conn = self.stale_read_pool().acquire().await?;
+        load_node_selectors(&mut conn.link(), spiffe_id).await
     }
 }
 
@@ -235,12 +244,10 @@ fn filter_sql(filter: &AttestedNodeFilter) -> Result<Sql> {
         None => &mut sql,
     };
     if let Some(can) = filter.by_can_reattest {
-        sql.push(" AND N.can_reattest = ")
-            .bind(Arg::Int(i64::from(can)));
+        sql.push(" AND N.can_reattest = ").bind(Arg::Bool(can));
     }
     if let Some(before) = filter.by_expires_before {
-        sql.push(" AND N.expires_at < ")
-            .bind(Arg::Text(timefmt::format(before)?));
+        sql.push(" AND N.expires_at < ").bind(Arg::time(before)?);
     }
     if let Some(m) = &filter.by_selector_match {
         let members: Vec<_> = m
@@ -268,113 +275,108 @@ fn filter_sql(filter: &AttestedNodeFilter) -> Result<Sql> {
     Ok(sql)
 }
 
-async fn fetch_node(conn: &mut SqliteConnection, spiffe_id: &str) -> Result<Option<AttestedNode>> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {NODE_COLUMNS} FROM attested_node_entries N WHERE N.spiffe_id = ?"
-    )))
-    .bind(spiffe_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+/// The agent with `spiffe_id` and its selectors; `lock` is the dialect's `FOR UPDATE`
+/// suffix when the caller rewrites the row.
+async fn fetch_node(
+    link: &mut Link<'_>,
+    spiffe_id: &str,
+    lock: &str,
+) -> Result<Option<AttestedNode>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {NODE_COLUMNS} FROM attested_node_entries N WHERE N.spiffe_id = "
+    ));
+    sql.bind(Arg::Text(spiffe_id.to_owned())).push(lock);
+    let Some(row) = link.fetch_optional(&sql).await? else {
+        return Ok(None);
+    };
     let mut node = node_from_row(&row)?;
-    node.selectors = load_node_selectors(conn, spiffe_id).await?;
+    node.selectors = load_node_selectors(link, spiffe_id).await?;
     Ok(Some(node))
 }
 
-fn node_from_row(row: &SqliteRow) -> Result<AttestedNode> {
-    let spiffe_id: String = row.try_get::<Option<String>, _>(1)?.unwrap_or_default();
-    let expires: Option<String> = row.try_get(4)?;
-    let new_expires: Option<String> = row.try_get(6)?;
+fn node_from_row(row: &DbRow) -> Result<AttestedNode> {
     Ok(AttestedNode {
-        attestation_type: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-        serial_number: row.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
-        expires_at: match expires {
-            Some(t) => timefmt::parse(&t, "attested_node_entries.expires_at")?,
-            None => 0,
-        },
-        new_serial_number: row.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
-        new_expires_at: match new_expires {
-            Some(t) => timefmt::parse(&t, "attested_node_entries.new_expires_at")?,
-            None => 0,
-        },
-        can_reattest: row.try_get::<Option<bool>, _>(7)?.unwrap_or(false),
-        agent_version: row.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
+        spiffe_id: row.text(1)?.unwrap_or_default(),
+        attestation_type: row.text(2)?.unwrap_or_default(),
+        serial_number: row.text(3)?.unwrap_or_default(),
+        expires_at: row
+            .time(4, "attested_node_entries.expires_at")?
+            .unwrap_or(0),
+        new_serial_number: row.text(5)?.unwrap_or_default(),
+        new_expires_at: row
+            .time(6, "attested_node_entries.new_expires_at")?
+            .unwrap_or(0),
+        can_reattest: row.boolean(7)?.unwrap_or(false),
+        agent_version: row.text(8)?.unwrap_or_default(),
         selectors: Vec::new(),
-        spiffe_id,
     })
 }
 
-/// NULL for 0, like SPIRE's `*time.Time` for an absent new SVID.
-fn optional_time(unix: i64) -> Result<Option<String>> {
-    if unix == 0 {
-        Ok(None)
-    } else {
-        timefmt::format(unix).map(Some)
-    }
-}
-
-async fn load_node_selectors(
-    conn: &mut SqliteConnection,
-    spiffe_id: &str,
-) -> Result<Vec<Selector>> {
-    let rows = sqlx::query(
-        "SELECT type, value FROM node_resolver_map_entries WHERE spiffe_id = ? ORDER BY type, value",
-    )
-    .bind(spiffe_id)
-    .fetch_all(conn)
-    .await?;
+async fn load_node_selectors(link: &mut Link<'_>, spiffe_id: &str) -> Result<Vec<Selector>> {
+    let rows = link
+        .fetch_all(
+            &Sql::new(
+                "SELECT type, value FROM node_resolver_map_entries WHERE spiffe_id = ? ORDER BY type, value",
+            )
+            .with(spiffe_id),
+        )
+        .await?;
     rows.iter()
         .map(|r| selector_from_columns(r, "node_resolver_map_entries"))
         .collect()
 }
 
 async fn replace_node_selectors(
-    conn: &mut SqliteConnection,
+    link: &mut Link<'_>,
     spiffe_id: &str,
     selectors: &[Selector],
-    now: &str,
+    now: &Arg,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM node_resolver_map_entries WHERE spiffe_id = ?")
-        .bind(spiffe_id)
-        .execute(&mut *conn)
-        .await?;
+    link.execute(
+        &Sql::new("DELETE FROM node_resolver_map_entries WHERE spiffe_id = ?").with(spiffe_id),
+    )
+    .await?;
     let mut unique: Vec<&Selector> = selectors.iter().collect();
     unique.sort();
     unique.dedup();
     for s in unique {
-        sqlx::query(
-            "INSERT INTO node_resolver_map_entries (created_at, updated_at, spiffe_id, type, value) VALUES (?, ?, ?, ?, ?)",
+        link.execute(
+            &Sql::new(
+                "INSERT INTO node_resolver_map_entries (created_at, updated_at, spiffe_id, type, value) VALUES (?, ?, ?, ?, ?)",
+            )
+            .with(now.clone())
+            .with(now.clone())
+            .with(spiffe_id)
+            .with(s.kind())
+            .with(s.value()),
         )
-        .bind(now)
-        .bind(now)
-        .bind(spiffe_id)
-        .bind(s.kind())
-        .bind(s.value())
-        .execute(&mut *conn)
         .await?;
     }
     Ok(())
 }
 
-async fn delete_node(conn: &mut SqliteConnection, spiffe_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM attested_node_entries WHERE spiffe_id = ?")
-        .bind(spiffe_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM node_resolver_map_entries WHERE spiffe_id = ?")
-        .bind(spiffe_id)
-        .execute(&mut *conn)
-        .await?;
-    let now = timefmt::format(timefmt::now_unix())?;
-    record_node_event(conn, spiffe_id, &now).await
+async fn delete_node(link: &mut Link<'_>, spiffe_id: &str) -> Result<()> {
+    link.execute(
+        &Sql::new("DELETE FROM attested_node_entries WHERE spiffe_id = ?").with(spiffe_id),
+    )
+    .await?;
+    link.execute(
+        &Sql::new("DELETE FROM node_resolver_map_entries WHERE spiffe_id = ?").with(spiffe_id),
+    )
+    .await?;
+    let now = Arg::time(timefmt::now_unix())?;
+    record_node_event(link, spiffe_id, &now).await
 }
 
-async fn record_node_event(conn: &mut SqliteConnection, spiffe_id: &str, now: &str) -> Result<()> {
-    sqlx::query("INSERT INTO attested_node_entries_events (created_at, updated_at, spiffe_id) VALUES (?, ?, ?)")
-        .bind(now)
-        .bind(now)
-        .bind(spiffe_id)
-        .execute(conn)
-        .await?;
+async fn record_node_event(link: &mut Link<'_>, spiffe_id: &str, now: &Arg) -> Result<()> {
+    link.execute(
+        &Sql::new(
+            "INSERT INTO attested_node_entries_events (created_at, updated_at, spiffe_id) VALUES (?, ?, ?)",
+        )
+        .with(now.clone())
+        .with(now.clone())
+        .with(spiffe_id),
+    )
+    .await?;
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! Join tokens (`join_tokens`: token, expiry as Unix seconds).
 
-use sqlx::Row;
-
+use super::args::{Arg, Sql};
 use super::{SqlDataStore, timefmt};
 use crate::error::{DataStoreError, Result};
 use crate::records::JoinToken;
@@ -14,59 +13,65 @@ impl SqlDataStore {
             ));
         }
         let mut tx = self.begin_write().await?;
-        let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM join_tokens WHERE token = ?")
-            .bind(&token.token)
-            .fetch_one(&mut *tx)
+        let mut link = tx.link();
+        let taken = link
+            .fetch_i64(
+                &Sql::new("SELECT COUNT(*) FROM join_tokens WHERE token = ?").with(&token.token),
+            )
             .await?;
         if taken > 0 {
             return Err(DataStoreError::AlreadyExists(
                 "join token already exists".into(),
             ));
         }
-        let now = timefmt::format(timefmt::now_unix())?;
-        sqlx::query(
-            "INSERT INTO join_tokens (created_at, updated_at, token, expiry) VALUES (?, ?, ?, ?)",
+        let now = Arg::time(timefmt::now_unix())?;
+        link.execute(
+            &Sql::new(
+                "INSERT INTO join_tokens (created_at, updated_at, token, expiry) VALUES (?, ?, ?, ?)",
+            )
+            .with(now.clone())
+            .with(now)
+            .with(&token.token)
+            .with(token.expires_at),
         )
-        .bind(&now)
-        .bind(&now)
-        .bind(&token.token)
-        .bind(token.expires_at)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub(super) async fn fetch_join_token_impl(&self, token: &str) -> Result<Option<JoinToken>> {
-        let row = sqlx::query("SELECT token, expiry FROM join_tokens WHERE token = ?")
-            .bind(token)
-            .fetch_optional(&self.pool)
+        let mut conn = self.pool.acquire().await?;
+        let row = conn
+            .link()
+            .fetch_optional(
+                &Sql::new("SELECT token, expiry FROM join_tokens WHERE token = ?").with(token),
+            )
             .await?;
         row.map(|r| {
             Ok(JoinToken {
-                token: r.try_get(0)?,
-                expires_at: r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+                token: r.text(0)?.unwrap_or_default(),
+                expires_at: r.int(1)?.unwrap_or(0),
             })
         })
         .transpose()
     }
 
     pub(super) async fn delete_join_token_impl(&self, token: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM join_tokens WHERE token = ?")
-            .bind(token)
-            .execute(&self.pool)
+        let mut conn = self.pool.acquire().await?;
+        let done = conn
+            .link()
+            .execute(&Sql::new("DELETE FROM join_tokens WHERE token = ?").with(token))
             .await?;
-        if done.rows_affected() == 0 {
+        if done == 0 {
             return Err(DataStoreError::NotFound("join token".into()));
         }
         Ok(())
     }
 
     pub(super) async fn prune_join_tokens_impl(&self, expires_before: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM join_tokens WHERE expiry < ?")
-            .bind(expires_before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        let mut conn = self.pool.acquire().await?;
+        conn.link()
+            .execute(&Sql::new("DELETE FROM join_tokens WHERE expiry < ?").with(expires_before))
+            .await
     }
 }

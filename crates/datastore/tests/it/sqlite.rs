@@ -109,22 +109,7 @@ async fn data_persists_across_reopen_and_migration_is_idempotent() {
 #[tokio::test]
 async fn schema_has_spire_table_names() {
     let (_dir, ds) = fresh().await;
-    let want = [
-        "attested_node_entries",
-        "attested_node_entries_events",
-        "bundles",
-        "ca_journals",
-        "dns_names",
-        "federated_registration_entries",
-        "federated_trust_domains",
-        "join_tokens",
-        "migrations",
-        "node_resolver_map_entries",
-        "registered_entries",
-        "registered_entries_events",
-        "selectors",
-    ];
-    assert_eq!(ds.table_names().await.expect("tables"), want);
+    assert_eq!(ds.table_names().await.expect("tables"), crate::SPIRE_TABLES);
 }
 
 #[tokio::test]
@@ -191,26 +176,56 @@ async fn schema_23_is_migrated_to_latest() {
 }
 
 #[tokio::test]
-async fn unsupported_and_unknown_database_types_are_refused() {
-    for (kind, postgres_like) in [("postgres", true), ("mysql", true), ("oracle", false)] {
+async fn unknown_database_type_is_refused_by_name() {
+    let cfg = SqlConfig {
+        database_type: "oracle".into(),
+        connection_string: "x".into(),
+        ..SqlConfig::default()
+    };
+    let err = SqlDataStore::open(&cfg).await.expect_err("must be refused");
+    assert!(
+        matches!(&err, DataStoreError::InvalidArgument(m) if m.contains("oracle")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_server_connection_strings_are_invalid_argument() {
+    let cases = [
+        ("postgres", "x", "not followed by '='"),
+        (
+            "postgres",
+            "dbname=spire sslmode=maybe",
+            "sslmode \"maybe\"",
+        ),
+        ("mysql", "x", "no '/dbname'"),
+        ("mysql", "spire@tcp(db:70000)/spire", "port \"70000\""),
+    ];
+    for (kind, conn, want) in cases {
         let cfg = SqlConfig {
             database_type: kind.into(),
-            connection_string: "x".into(),
+            connection_string: conn.into(),
             ..SqlConfig::default()
         };
-        let err = SqlDataStore::open(&cfg).await.expect_err("must be refused");
-        if postgres_like {
-            assert!(
-                matches!(err, DataStoreError::Unsupported(_)),
-                "{kind}: {err:?}"
-            );
-        } else {
-            assert!(
-                matches!(&err, DataStoreError::InvalidArgument(m) if m.contains("oracle")),
-                "{err:?}"
-            );
-        }
+        let err = SqlDataStore::open(&cfg).await.expect_err(conn);
+        assert!(
+            matches!(&err, DataStoreError::InvalidArgument(m) if m.contains(want) && m.contains(kind)),
+            "{kind} {conn:?}: {err:?}"
+        );
     }
+}
+
+#[tokio::test]
+async fn bad_conn_max_lifetime_is_invalid_argument() {
+    let cfg = SqlConfig {
+        conn_max_lifetime: Some("forever".into()),
+        ..config(":memory:".into())
+    };
+    let err = SqlDataStore::open(&cfg).await.expect_err("bad duration");
+    assert!(
+        matches!(&err, DataStoreError::InvalidArgument(m) if m.contains("conn_max_lifetime")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
