@@ -26,6 +26,7 @@ use sqlx::mysql::MySqlPoolOptions;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Connection};
 
 use crate::error::{DataStoreError, Result};
 use args::Sql;
@@ -185,21 +186,29 @@ async fn connect(dialect: Dialect, connection_string: &str, config: &SqlConfig) 
         }
         Dialect::Postgres => {
             let options = connstr::postgres_options(connection_string)?;
-            Pool::Postgres(
-                tune(PgPoolOptions::new(), max, lifetime)
-                    .connect_with(options)
-                    .await
-                    .map_err(failed)?,
-            )
+            // One direct attempt first: the pool would retry a refused connection until
+            // its acquire timeout, where SPIRE fails start-up at once.
+            options
+                .connect()
+                .await
+                .map_err(failed)?
+                .close()
+                .await
+                .map_err(failed)?;
+            Pool::Postgres(tune(PgPoolOptions::new(), max, lifetime).connect_lazy_with(options))
         }
         Dialect::MySql => {
             let options = connstr::mysql_options(connection_string)?;
-            Pool::MySql(
-                tune(MySqlPoolOptions::new(), max, lifetime)
-                    .connect_with(options)
-                    .await
-                    .map_err(failed)?,
-            )
+            // One direct attempt first: the pool would retry a refused connection until
+            // its acquire timeout, where SPIRE fails start-up at once.
+            options
+                .connect()
+                .await
+                .map_err(failed)?
+                .close()
+                .await
+                .map_err(failed)?;
+            Pool::MySql(tune(MySqlPoolOptions::new(), max, lifetime).connect_lazy_with(options))
         }
     })
 }

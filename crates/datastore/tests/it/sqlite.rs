@@ -246,3 +246,25 @@ async fn raw(path: &std::path::Path) -> sqlx::SqlitePool {
         .await
         .expect("raw connection")
 }
+
+#[tokio::test]
+async fn unreachable_server_is_a_database_error_naming_the_type() {
+    for (kind, conn) in [
+        (
+            "postgres",
+            "postgres://spire:spire@127.0.0.1:1/spire?sslmode=disable",
+        ),
+        ("mysql", "spire:spire@tcp(127.0.0.1:1)/spire?parseTime=true"),
+    ] {
+        let cfg = SqlConfig {
+            database_type: kind.into(),
+            connection_string: conn.into(),
+            ..SqlConfig::default()
+        };
+        let err = SqlDataStore::open(&cfg).await.expect_err("nothing listens");
+        assert!(
+            matches!(&err, DataStoreError::Database(m) if m.contains(&format!("connecting to the {kind} database"))),
+            "{kind}: {err:?}"
+        );
+    }
+}
