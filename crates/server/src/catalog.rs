@@ -126,6 +126,25 @@ fn bad(p: &PluginDecl, key: &str, message: impl Into<String>) -> CatalogError {
     }
 }
 
+fn count_key(p: &PluginDecl, key: &str) -> Result<Option<u32>, CatalogError> {
+    match p.plugin_data.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| bad(p, key, "expected a non-negative integer")),
+    }
+}
+
+fn bool_key(p: &PluginDecl, key: &str) -> Result<bool, CatalogError> {
+    match p.plugin_data.get(key) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(bad(p, key, "expected a boolean")),
+    }
+}
+
 fn string_key(p: &PluginDecl, key: &str) -> Result<Option<String>, CatalogError> {
     match p.plugin_data.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -157,24 +176,14 @@ async fn open_datastore(p: &PluginDecl) -> Result<Arc<dyn DataStore>, CatalogErr
         string_key(p, "database_type")?.ok_or_else(|| bad(p, "database_type", "is required"))?;
     let connection_string = string_key(p, "connection_string")?
         .ok_or_else(|| bad(p, "connection_string", "is required"))?;
-    let max_open_conns = match p.plugin_data.get("max_open_conns") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad(p, "max_open_conns", "expected a positive integer"))?,
-        ),
-    };
-    let disable_migration = match p.plugin_data.get("disable_migration") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(bad(p, "disable_migration", "expected a boolean")),
-    };
     let store = SqlDataStore::open(&SqlConfig {
         database_type,
         connection_string,
-        max_open_conns,
-        disable_migration,
+        ro_connection_string: string_key(p, "ro_connection_string")?.unwrap_or_default(),
+        max_open_conns: count_key(p, "max_open_conns")?,
+        max_idle_conns: count_key(p, "max_idle_conns")?,
+        conn_max_lifetime: string_key(p, "conn_max_lifetime")?,
+        disable_migration: bool_key(p, "disable_migration")?,
     })
     .await?;
     Ok(Arc::new(store))
