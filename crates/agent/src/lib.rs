@@ -13,3 +13,4 @@ pub mod manager;
 pub mod storage;
 pub mod attest;
 pub mod bootstrap;
+pub mod workload;

@@ -1,0 +1,145 @@
+//! The SPIFFE Workload API on the agent's public Unix socket: binds the socket (parent
+//! directory created, stale socket replaced, mode 0777 like SPIRE's public socket), attests
+//! each caller from the socket's peer credentials with every configured WorkloadAttestor, and
+//! serves the caller's identities from the [`IdentityProvider`], plus `grpc.health.v1` on the
+//! same socket.
+//!
+//! This module decides nothing about which identities a workload gets (the cache does) and
+//! holds no keys of its own; protobuf types are made here, at the edge, from the seam's
+//! domain types.
+
+mod caller;
+mod convert;
+mod handler;
+mod socket;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use spire_plugin::WorkloadAttestor;
+use spire_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApiServer;
+
+use crate::identity::IdentityProvider;
+
+pub use handler::WorkloadApiHandler;
+
+/// How long a FetchX509SVID (or bundle) stream waits for the cache to mint the first SVID of
+/// a caller whose subscription starts with none, before answering "no identity issued".
+pub const DEFAULT_FIRST_IDENTITY_WAIT: Duration = Duration::from_secs(5);
+
+/// Why the Workload API endpoint could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadApiError {
+    #[error("creating the Workload API socket directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Workload API socket path {path} exists and is not a socket; refusing to remove it")]
+    NotASocket { path: PathBuf },
+    #[error("removing the stale Workload API socket {path}: {source}")]
+    RemoveStale {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("binding the Workload API socket {path}: {source}")]
+    Bind {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("setting the mode of the Workload API socket {path}: {source}")]
+    Chmod {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("serving the Workload API on {path}: {source}")]
+    Serve {
+        path: PathBuf,
+        #[source]
+        source: tonic::transport::Error,
+    },
+}
+
+/// Options of the Workload API endpoint beyond its provider and attestors.
+#[derive(Debug, Clone)]
+pub struct WorkloadApiOptions {
+    /// See [`DEFAULT_FIRST_IDENTITY_WAIT`].
+    pub first_identity_wait: Duration,
+    /// SPIRE's `allow_unauthenticated_verifiers`: bundle RPCs and ValidateJWTSVID are served
+    /// to callers without an identity.
+    pub allow_unauthenticated_verifiers: bool,
+    /// SPIRE's `allowed_foreign_jwt_claims`: claims of tokens from other trust domains kept
+    /// by ValidateJWTSVID beyond the registered ones.
+    pub allowed_foreign_jwt_claims: Vec<String>,
+}
+
+impl Default for WorkloadApiOptions {
+    fn default() -> Self {
+        Self {
+            first_identity_wait: DEFAULT_FIRST_IDENTITY_WAIT,
+            allow_unauthenticated_verifiers: false,
+            allowed_foreign_jwt_claims: Vec::new(),
+        }
+    }
+}
+
+/// Serves the Workload API on `socket_path` with default options until `shutdown` resolves,
+/// then removes the socket.
+pub async fn serve(
+    socket_path: &Path,
+    provider: Arc<dyn IdentityProvider>,
+    attestors: Vec<Arc<dyn WorkloadAttestor>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkloadApiError> {
+    serve_with_options(
+        socket_path,
+        provider,
+        attestors,
+        WorkloadApiOptions::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// [`serve`] with explicit options.
+pub async fn serve_with_options(
+    socket_path: &Path,
+    provider: Arc<dyn IdentityProvider>,
+    attestors: Vec<Arc<dyn WorkloadAttestor>>,
+    options: WorkloadApiOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkloadApiError> {
+    let listener = socket::bind_public(socket_path)?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let handler = WorkloadApiHandler::new(provider, attestors, options, stopping);
+    let workload_service = SpiffeWorkloadApiServer::new(handler);
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<SpiffeWorkloadApiServer<WorkloadApiHandler>>()
+        .await;
+
+    let result = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(workload_service)
+        .serve_with_incoming_shutdown(socket::incoming(listener), async move {
+            shutdown.await;
+            // Streams never end on their own; end them so graceful shutdown completes.
+            stop.send_replace(true);
+        })
+        .await;
+    socket::remove(socket_path);
+    result.map_err(|source| WorkloadApiError::Serve {
+        path: socket_path.to_path_buf(),
+        source,
+    })
+}
