@@ -14,6 +14,8 @@ mod handler;
 mod socket;
 
 #[cfg(test)]
+mod py_spiffe_tests;
+#[cfg(test)]
 mod tests;
 
 use std::future::Future;
