@@ -14,3 +14,5 @@ pub mod storage;
 pub mod attest;
 pub mod bootstrap;
 pub mod workload;
+pub mod agent_svid;
+pub mod run;

@@ -8,14 +8,20 @@ pub const JOIN_TOKEN: &str = "join_token";
 
 /// Attests with a one-time join token. The token is never logged.
 pub struct JoinTokenAttestor {
-    token: String,
+    token: Option<String>,
 }
 
 impl JoinTokenAttestor {
     pub fn new(token: impl Into<String>) -> Self {
         Self {
-            token: token.into(),
+            token: Some(token.into()),
         }
+    }
+
+    /// The plugin configured without a token: an agent with a valid stored SVID never
+    /// attests, so it may restart without its (single-use, spent) token; attesting fails.
+    pub fn without_token() -> Self {
+        Self { token: None }
     }
 }
 
@@ -33,7 +39,13 @@ impl AgentNodeAttestor for JoinTokenAttestor {
     }
 
     fn payload(&self) -> Result<Vec<u8>, NodeAttestorError> {
-        Ok(self.token.as_bytes().to_vec())
+        match &self.token {
+            Some(token) => Ok(token.as_bytes().to_vec()),
+            None => Err(NodeAttestorError::Internal {
+                plugin: JOIN_TOKEN.into(),
+                message: "join token attestation requires a join token: set join_token or join_token_file, or pass -joinToken".into(),
+            }),
+        }
     }
 
     fn respond(&self, _challenge: &[u8]) -> Result<Vec<u8>, NodeAttestorError> {
@@ -56,5 +68,9 @@ mod tests {
         assert_eq!(attestor.payload().expect("payload"), b"secret-token");
         assert!(!format!("{attestor:?}").contains("secret-token"));
         assert!(attestor.respond(b"x").is_err());
+        let err = JoinTokenAttestor::without_token()
+            .payload()
+            .expect_err("no token");
+        assert!(err.to_string().contains("requires a join token"), "{err}");
     }
 }

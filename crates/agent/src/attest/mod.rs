@@ -3,6 +3,7 @@
 //! SVID key manager alternates them), proves its node over `AttestAgent` and stores the SVID
 //! it gets, with the bundle fetched right after.
 
+pub mod catalog;
 pub mod csr;
 pub mod join_token;
 pub mod stream;

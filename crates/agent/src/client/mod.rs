@@ -37,6 +37,8 @@ pub struct GrpcServerClient {
     trust_domain: String,
     entries: tokio::sync::Mutex<EntryCache>,
     storage: Option<Arc<Storage>>,
+    /// Set to the server's message when it refuses the agent itself (banned, evicted).
+    denied: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl GrpcServerClient {
@@ -48,7 +50,14 @@ impl GrpcServerClient {
             trust_domain: trust_domain.to_owned(),
             entries: tokio::sync::Mutex::new(EntryCache::new()),
             storage,
+            denied: tokio::sync::watch::channel(None).0,
         }
+    }
+
+    /// Sees the server's refusal of the agent (PermissionDenied on an agent call); the agent
+    /// stops on it as SPIRE does.
+    pub fn denials(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.denied.subscribe()
     }
 
     pub fn connection(&self) -> &ServerConnection {
@@ -77,9 +86,13 @@ impl GrpcServerClient {
 
     fn failed(&self, what: &str, status: Status) -> ServerClientError {
         let error = status_error(&status);
-        if matches!(error, ServerClientError::Unavailable(_)) {
+        match &error {
             // Next call dials again, with the current SVID and roots.
-            self.conn.reset();
+            ServerClientError::Unavailable(_) => self.conn.reset(),
+            ServerClientError::PermissionDenied(message) => {
+                self.denied.send_replace(Some(message.clone()));
+            }
+            ServerClientError::Other(_) => {}
         }
         tracing::error!(
             status_code = ?status.code(),
