@@ -54,7 +54,9 @@ impl<'a> From<&'a list_entries_request::Filter> for FilterParts<'a> {
 pub fn entry_filter(td: &TrustDomain, parts: FilterParts<'_>) -> Result<EntryFilter, Status> {
     let mut filter = EntryFilter {
         by_hint: parts.by_hint.map(str::to_owned),
-        by_downstream: parts.by_downstream,
+        // SPIRE's SQL store narrows to downstream entries only for `by_downstream: true`;
+        // `false` (which SPIRE's `entry show` always sends) lists every entry.
+        by_downstream: parts.by_downstream.filter(|downstream| *downstream),
         ..EntryFilter::default()
     };
     if let Some(parent) = parts.by_parent_id {

@@ -218,6 +218,59 @@ async fn list_pages_with_tokens_and_applies_filters() {
 }
 
 #[tokio::test]
+async fn by_downstream_false_lists_every_entry_as_spire_does() {
+    // SPIRE's `entry show` always sends by_downstream; only `true` narrows the listing.
+    let fx = fixture().await;
+    let api = api(&fx);
+    create_one(&api, workload("/plain", "1")).await;
+    let mut downstream = workload("/downstream", "2");
+    downstream.downstream = true;
+    create_one(&api, downstream).await;
+
+    let list = |by_downstream| {
+        local(ListEntriesRequest {
+            filter: Some(list_entries_request::Filter {
+                by_downstream: Some(by_downstream),
+                ..Default::default()
+            }),
+            ..ListEntriesRequest::default()
+        })
+    };
+    let every = api
+        .list_entries(list(false))
+        .await
+        .expect("list with by_downstream false")
+        .into_inner();
+    let mut paths: Vec<_> = every
+        .entries
+        .iter()
+        .filter_map(|e| e.spiffe_id.as_ref().map(|id| id.path.clone()))
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/downstream", "/plain"]);
+
+    let only = api
+        .list_entries(list(true))
+        .await
+        .expect("list with by_downstream true")
+        .into_inner();
+    assert_eq!(only.entries.len(), 1);
+    assert_eq!(only.entries[0].spiffe_id, Some(id("/downstream")));
+
+    let counted = api
+        .count_entries(local(CountEntriesRequest {
+            filter: Some(count_entries_request::Filter {
+                by_downstream: Some(false),
+                ..Default::default()
+            }),
+        }))
+        .await
+        .expect("count with by_downstream false")
+        .into_inner();
+    assert_eq!(counted.count, 2);
+}
+
+#[tokio::test]
 async fn list_filter_with_foreign_spiffe_id_is_invalid() {
     let fx = fixture().await;
     let err = api(&fx)
