@@ -90,11 +90,18 @@ impl AgentCatalog {
             ),
             _ => return Err(unknown(node, "join_token, x509pop")),
         };
-        let workload_attestors: Vec<Arc<dyn WorkloadAttestor>> = Vec::new();
-        // The unix attestor crate is being written; until it lands no workload attestor is
-        // built in.
-        if let Some(p) = enabled.iter().find(|p| p.plugin_type == "WorkloadAttestor") {
-            return Err(unknown(p, "none yet"));
+        let mut workload_attestors: Vec<Arc<dyn WorkloadAttestor>> = Vec::new();
+        for p in enabled
+            .iter()
+            .filter(|p| p.plugin_type == "WorkloadAttestor")
+        {
+            match p.name.as_str() {
+                "unix" => workload_attestors.push(Arc::new(
+                    spire_workloadattestor_unix::UnixAttestor::from_plugin_data(&p.plugin_data)
+                        .map_err(|e| config_error(p, e.to_string()))?,
+                )),
+                _ => return Err(unknown(p, "unix")),
+            }
         }
         for p in &enabled {
             if !matches!(
