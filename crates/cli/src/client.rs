@@ -67,9 +67,10 @@ impl AdminClient {
         let channel = endpoint.connect_with_connector_lazy(tower::service_fn(move |_| {
             let path = path.clone();
             async move {
-                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(
-                    tokio::net::UnixStream::connect(path).await?,
-                ))
+                match tokio::net::UnixStream::connect(&path).await {
+                    Ok(stream) => Ok(hyper_util::rt::TokioIo::new(stream)),
+                    Err(e) => Err(dial_error(&path, &e)),
+                }
             }
         }));
         Ok(Self { channel })
@@ -89,6 +90,38 @@ impl AdminClient {
     }
     pub fn health(&self) -> tonic_health::pb::health_client::HealthClient<Channel> {
         tonic_health::pb::health_client::HealthClient::new(self.channel.clone())
+    }
+}
+
+/// The dial failure worded as grpc-go words it, so the CLI's `rpc error: code = Unavailable
+/// desc = ...` line matches SPIRE's: `connection error: desc = "transport: Error while dialing:
+/// dial unix ///abs/path.sock: connect: no such file or directory"` (an absolute path follows
+/// `unix://`, a relative one is printed as given; Go's errno text starts in lower case).
+fn dial_error(path: &Path, e: &std::io::Error) -> std::io::Error {
+    let shown = if path.is_absolute() {
+        format!("//{}", path.display())
+    } else {
+        path.display().to_string()
+    };
+    std::io::Error::new(
+        e.kind(),
+        format!(
+            "connection error: desc = \"transport: Error while dialing: dial unix {shown}: connect: {}\"",
+            go_errno_text(e)
+        ),
+    )
+}
+
+/// `No such file or directory (os error 2)` as Go's `syscall.Errno` prints it.
+fn go_errno_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = text
+        .rsplit_once(" (os error ")
+        .map_or(text.as_str(), |(head, _)| head);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -139,6 +172,22 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "failed to find %i in SPIRE_SERVER_PRIVATE_SOCKET_TEMPLATE"
+        );
+    }
+
+    #[test]
+    fn dial_errors_read_like_grpc_go() {
+        let missing = std::io::Error::from_raw_os_error(2);
+        assert_eq!(
+            dial_error(Path::new("/tmp/x/api.sock"), &missing).to_string(),
+            "connection error: desc = \"transport: Error while dialing: dial unix ///tmp/x/api.sock: \
+             connect: no such file or directory\""
+        );
+        let refused = std::io::Error::from_raw_os_error(111);
+        assert_eq!(
+            dial_error(Path::new("rel.sock"), &refused).to_string(),
+            "connection error: desc = \"transport: Error while dialing: dial unix rel.sock: \
+             connect: connection refused\""
         );
     }
 }

@@ -14,7 +14,29 @@ use serde_json::Value;
 pub fn proto_json<T: serde::Serialize>(message: &T) -> Result<String, serde_json::Error> {
     let mut value = serde_json::to_value(message)?;
     remove_nulls(&mut value);
+    remove_empty_fields_newer_than_v1_13(&mut value);
     Ok(to_go_json_line(&value))
+}
+
+/// Fields our protos carry that SPIRE v1.13's API SDK does not have yet. SPIRE v1.13 cannot
+/// print them, so when they are empty they are left out and scripts see its output unchanged.
+const FIELDS_NEWER_THAN_V1_13: [&str; 1] = ["wit_authorities"];
+
+fn remove_empty_fields_newer_than_v1_13(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, v| {
+                !(FIELDS_NEWER_THAN_V1_13.contains(&key.as_str())
+                    && v.as_array().is_some_and(Vec::is_empty))
+            });
+            map.values_mut()
+                .for_each(remove_empty_fields_newer_than_v1_13);
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(remove_empty_fields_newer_than_v1_13),
+        _ => {}
+    }
 }
 
 /// Drops `null` object members and array elements, recursively (SPIRE's
@@ -153,7 +175,7 @@ mod tests {
         assert_eq!(
             proto_json(&b).expect("bundle serializes"),
             "{\"jwt_authorities\":[],\"refresh_hint\":\"0\",\"sequence_number\":\"7\",\"trust_domain\":\"td\",\
-             \"wit_authorities\":[],\"x509_authorities\":[{\"asn1\":\"+/8=\",\"tainted\":false}]}\n"
+             \"x509_authorities\":[{\"asn1\":\"+/8=\",\"tainted\":false}]}\n"
         );
     }
 
