@@ -6,13 +6,13 @@
 //! `cache` core with an injected clock; this crate's async parts only move bytes between the
 //! server, the cache and the workloads.
 
-pub mod cache;
-pub mod identity;
-pub mod client;
-pub mod manager;
-pub mod storage;
+pub mod agent_svid;
 pub mod attest;
 pub mod bootstrap;
-pub mod workload;
-pub mod agent_svid;
+pub mod cache;
+pub mod client;
+pub mod identity;
+pub mod manager;
 pub mod run;
+pub mod storage;
+pub mod workload;
