@@ -1,0 +1,10 @@
+//! Interop: spire-rs against software nobody here wrote — stock SPIRE v1.13.3 (server, agent,
+//! CLI) and go-spiffe v2.9.0 — with real processes on temp dirs, loopback ports and sockets.
+//! Peers come from tests/interop/build-peers; docs/INTEROP.md has the matrix.
+
+mod support;
+
+mod admin_cli;
+mod cli_output;
+mod stock_agent;
+mod upgrade;

@@ -1,0 +1,66 @@
+//! Where the peers and our own binaries are. Peers come from tests/interop/build-peers (paths
+//! in `SPIRE_RS_STOCK_BIN` and `SPIRE_RS_GO_CLIENT`, else its default cache); when one is
+//! missing the tests fail under CI and print a skip line elsewhere.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Peers {
+    pub stock_server: PathBuf,
+    pub stock_agent: PathBuf,
+    pub go_client: PathBuf,
+}
+
+impl Peers {
+    /// The peers, or `None` after printing why `test` is skipped (panics when `CI` is set).
+    pub fn find(test: &str) -> Option<Peers> {
+        let cache = std::env::var_os("HOME")
+            .map(|home| PathBuf::from(home).join(".cache/spire-rs"))
+            .unwrap_or_else(|| PathBuf::from("/nonexistent"));
+        let stock_bin = std::env::var_os("SPIRE_RS_STOCK_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache.join("stock-spire/bin"));
+        let go_client = std::env::var_os("SPIRE_RS_GO_CLIENT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cache.join("go-client/spire-interop-go-client"));
+        let peers = Peers {
+            stock_server: stock_bin.join("spire-server"),
+            stock_agent: stock_bin.join("spire-agent"),
+            go_client,
+        };
+        let missing: Vec<String> = [&peers.stock_server, &peers.stock_agent, &peers.go_client]
+            .into_iter()
+            .filter(|p| !p.is_file())
+            .map(|p| p.display().to_string())
+            .collect();
+        if missing.is_empty() {
+            return Some(peers);
+        }
+        let why = format!(
+            "interop peer(s) missing: {} (run tests/interop/build-peers)",
+            missing.join(", ")
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{why}");
+        }
+        eprintln!("SKIP {test}: {why}");
+        None
+    }
+}
+
+/// Our binary `name` (spire-server, spire-agent), built next to this test executable.
+pub fn ours(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/it-<hash> -> target/<profile>/<name>
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join(name))
+        .expect("test executable lives in target/<profile>/deps");
+    assert!(
+        bin.is_file(),
+        "our {name} is not built at {}: run `cargo build --bins` first (scripts/test does)",
+        bin.display()
+    );
+    bin
+}
