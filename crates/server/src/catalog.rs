@@ -20,6 +20,8 @@ pub struct Catalog {
     /// Node attestors by name. `join_token` is built into the Agent API and always served,
     /// so it is not listed here even when declared.
     pub node_attestors: BTreeMap<String, Arc<dyn ServerNodeAttestor>>,
+    /// Where the local trust bundle is published at start and after each change.
+    pub bundle_publishers: Vec<Arc<spire_bundlepublisher_disk::DiskBundlePublisher>>,
 }
 
 /// Why the catalog could not be built.
@@ -46,6 +48,8 @@ pub enum CatalogError {
     KeyManager(String),
     #[error("plugins: NodeAttestor {name:?}: {message}")]
     NodeAttestor { name: String, message: String },
+    #[error("plugins: BundlePublisher \"disk\": {0}")]
+    BundlePublisher(#[from] spire_bundlepublisher_disk::PublishError),
 }
 
 impl Catalog {
@@ -58,6 +62,7 @@ impl Catalog {
         let datastore = one_of(&enabled, "DataStore")?;
         let key_manager = one_of(&enabled, "KeyManager")?;
         let mut node_attestors = BTreeMap::new();
+        let mut bundle_publishers = Vec::new();
         for p in &enabled {
             match p.plugin_type.as_str() {
                 "DataStore" | "KeyManager" => {}
@@ -66,13 +71,20 @@ impl Catalog {
                         node_attestors.insert(p.name.clone(), attestor);
                     }
                 }
-                _ => return Err(unknown(p, "DataStore, KeyManager, NodeAttestor")),
+                "BundlePublisher" => bundle_publishers.push(open_bundle_publisher(p)?),
+                _ => {
+                    return Err(unknown(
+                        p,
+                        "DataStore, KeyManager, NodeAttestor, BundlePublisher",
+                    ));
+                }
             }
         }
         Ok(Catalog {
             datastore: open_datastore(datastore).await?,
             key_manager: open_key_manager(key_manager)?,
             node_attestors,
+            bundle_publishers,
         })
     }
 }
@@ -93,6 +105,19 @@ fn open_node_attestor(p: &PluginDecl) -> Result<Option<Arc<dyn ServerNodeAttesto
         }
         _ => Err(unknown(p, "join_token, x509pop")),
     }
+}
+
+/// `BundlePublisher "disk"` is a spire-rs extension (SPIRE's built-ins publish to cloud
+/// stores); it writes the bundle to a local file, e.g. a broker's CA file.
+fn open_bundle_publisher(
+    p: &PluginDecl,
+) -> Result<Arc<spire_bundlepublisher_disk::DiskBundlePublisher>, CatalogError> {
+    if p.name != spire_bundlepublisher_disk::PLUGIN_NAME {
+        return Err(unknown(p, "disk"));
+    }
+    Ok(Arc::new(
+        spire_bundlepublisher_disk::DiskBundlePublisher::from_plugin_data(&p.plugin_data)?,
+    ))
 }
 
 fn one_of<'a>(
@@ -271,6 +296,20 @@ mod tests {
             err.to_string()
                 .starts_with("plugins: NodeAttestor \"x509pop\": "),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn disk_bundle_publisher_is_accepted_and_others_refused() {
+        let mut decl = node_attestor("disk", serde_json::json!({ "path": "/tmp/b.pem" }));
+        decl.plugin_type = "BundlePublisher".into();
+        let publisher = open_bundle_publisher(&decl).expect("disk builds");
+        assert_eq!(publisher.path(), Path::new("/tmp/b.pem"));
+        decl.name = "aws_s3".into();
+        let err = open_bundle_publisher(&decl).expect_err("not built in");
+        assert_eq!(
+            err.to_string(),
+            "plugins: unknown BundlePublisher plugin \"aws_s3\" (built in: disk)"
         );
     }
 

@@ -7,6 +7,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use spire_bundlepublisher_disk::DiskBundlePublisher;
 use spire_ca::clock::{Clock, SystemClock};
 use spire_ca::rotation::AuthorityParams;
 use spire_config::ServerConfig;
@@ -149,6 +150,8 @@ pub async fn run(
     let verifier = Arc::new(BundleClientVerifier::new());
     ca.rotate().await?;
     refresh_roots(&ca, &verifier).await?;
+    let publishers = Arc::new(catalog.bundle_publishers.clone());
+    publish_bundle(&ca, &publishers).await;
 
     let resolver = Arc::new(SvidResolver::new());
     let server_svid = Arc::new(ServerSvid::new(
@@ -183,6 +186,7 @@ pub async fn run(
     spawn_rotation(
         ca.clone(),
         verifier.clone(),
+        publishers,
         server_svid.clone(),
         clock.clone(),
     );
@@ -294,11 +298,39 @@ async fn refresh_roots(ca: &ServerCa, verifier: &BundleClientVerifier) -> Result
     Ok(())
 }
 
+/// Writes the current bundle through every BundlePublisher. A failure is logged, not fatal:
+/// the server keeps serving and the next change publishes again, as SPIRE's publishers do.
+async fn publish_bundle(ca: &ServerCa, publishers: &[Arc<DiskBundlePublisher>]) {
+    if publishers.is_empty() {
+        return;
+    }
+    let bundle = match ca.bundle().await {
+        Ok(Some(bundle)) => bundle,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "Fetching the bundle to publish failed");
+            return;
+        }
+    };
+    for publisher in publishers {
+        let path = publisher.path().display().to_string();
+        match publisher.publish(&bundle) {
+            Ok(()) => tracing::info!(
+                path = %path,
+                sequence = bundle.sequence_number,
+                "Bundle published"
+            ),
+            Err(e) => tracing::error!(path = %path, error = %e, "Publishing the bundle failed"),
+        }
+    }
+}
+
 /// Background tasks: CA rotation every 10 s (refreshing the TLS roots when the bundle changes)
 /// and the server SVID check every 5 s.
 fn spawn_rotation(
     ca: Arc<ServerCa>,
     verifier: Arc<BundleClientVerifier>,
+    publishers: Arc<Vec<Arc<DiskBundlePublisher>>>,
     server_svid: Arc<ServerSvid>,
     clock: Arc<dyn Clock>,
 ) {
@@ -312,6 +344,7 @@ fn spawn_rotation(
                     if let Err(e) = refresh_roots(&ca, &verifier).await {
                         tracing::error!(error = %e, "Refreshing TLS roots failed");
                     }
+                    publish_bundle(&ca, &publishers).await;
                 }
                 Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "CA rotation failed"),
