@@ -30,6 +30,11 @@ pub enum DataStoreError {
     /// The configuration asks for something this build does not implement yet.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The database cannot be reached right now (connection refused or reset, server
+    /// shutting down, pool exhausted); retrying later may succeed. A write that fails this
+    /// way may or may not have been committed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// The database failed or holds data this code cannot read.
     #[error("database error: {0}")]
     Database(String),
@@ -44,7 +49,28 @@ impl From<sqlx::Error> for DataStoreError {
         {
             return DataStoreError::AlreadyExists(format!("unique constraint violated: {db}"));
         }
+        if is_connection_failure(&err) {
+            return DataStoreError::Unavailable(err.to_string());
+        }
         DataStoreError::Database(err.to_string())
+    }
+}
+
+/// Whether `err` says the database could not be reached rather than that it refused the
+/// statement: I/O and TLS failures, pool timeouts, and the SQLSTATE classes 08
+/// (connection exception) and 57 (operator intervention, e.g. `57P01` sent to every
+/// session when PostgreSQL shuts down or restarts).
+fn is_connection_failure(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
     }
 }
 

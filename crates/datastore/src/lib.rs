@@ -23,7 +23,9 @@ pub use query::{
     AttestedNodeFilter, BundleDeleteMode, EntryFilter, FederatesWithMatch, MAX_PAGE_SIZE,
     MatchBehavior, Page, Pagination, SelectorMatch,
 };
-pub use records::{AttestedNode, AttestedNodeMask, EntryMask, JoinToken, RegistrationEntry};
+pub use records::{
+    AttestedNode, AttestedNodeMask, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
+};
 pub use sql::{SqlConfig, SqlDataStore};
 
 pub use store::DataStore;

@@ -133,3 +133,12 @@ pub struct JoinToken {
     pub token: String,
     pub expires_at: i64,
 }
+
+/// One row of the entry change log: entry `entry_id` was created, updated or deleted.
+/// Event IDs grow with each write, but a transaction still in flight can leave a lower ID
+/// to appear after a higher one is visible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryEvent {
+    pub event_id: i64,
+    pub entry_id: String,
+}

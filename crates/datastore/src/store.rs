@@ -3,9 +3,12 @@
 use async_trait::async_trait;
 use spire_spiffe::{Bundle, Selector};
 
+use crate::error::DataStoreError;
 use crate::error::Result;
 use crate::query::{AttestedNodeFilter, BundleDeleteMode, EntryFilter, Page, Pagination};
-use crate::records::{AttestedNode, AttestedNodeMask, EntryMask, JoinToken, RegistrationEntry};
+use crate::records::{
+    AttestedNode, AttestedNodeMask, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
+};
 
 /// The server's persistent state. Implementations must be safe to share between tasks and
 /// must never panic on bad input: every malformed argument is an `InvalidArgument`.
@@ -110,6 +113,28 @@ pub trait DataStore: Send + Sync + std::fmt::Debug {
     async fn delete_registration_entry(&self, entry_id: &str) -> Result<RegistrationEntry>;
     /// Deletes entries with a non-zero expiry before `expires_before`; returns how many.
     async fn prune_registration_entries(&self, expires_before: i64) -> Result<u64>;
+
+    // ---- the entry change log (`registered_entries_events`) ----
+
+    /// Up to `limit` entry events with an ID above `after_id`, by ascending ID.
+    async fn list_registration_entry_events(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<EntryEvent>> {
+        let _ = (after_id, limit);
+        Err(DataStoreError::Unsupported("entry events".into()))
+    }
+    /// The entry events among `event_ids` that exist now (to fill gaps left by
+    /// transactions that were in flight at an earlier read).
+    async fn fetch_registration_entry_events(&self, event_ids: &[i64]) -> Result<Vec<EntryEvent>> {
+        let _ = event_ids;
+        Err(DataStoreError::Unsupported("entry events".into()))
+    }
+    /// The highest entry event ID, 0 when there is none.
+    async fn last_registration_entry_event_id(&self) -> Result<i64> {
+        Err(DataStoreError::Unsupported("entry events".into()))
+    }
 
     // ---- join tokens ----
 

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use spire_ca::clock::Clock;
 use spire_ca::jwt::{JwtSvidClaims, mint_jwt_svid};
-use spire_ca::rotation::{Authorities, AuthorityParams, RotationEvent, SlotStatus, prune_bundle};
+use spire_ca::rotation::{
+    Authorities, AuthorityParams, PRUNE_GRACE, RotationEvent, SlotStatus, prune_bundle,
+};
 use spire_ca::x509::X509SvidRequest;
 use spire_datastore::DataStore;
 use spire_spiffe::{Bundle, JwtAuthority, X509Authority};
@@ -119,11 +121,29 @@ impl ServerCa {
         if !additions.x509_authorities.is_empty() || !additions.jwt_authorities.is_empty() {
             changed = Some(self.datastore.append_bundle(&additions).await?);
         }
+        // The decision is made on a copy; the write is the datastore's own locked
+        // read-modify-write, so an authority another server appended in between (several
+        // servers share one bundle) is never overwritten by this server's stale copy.
         if let Some(mut bundle) = self.datastore.fetch_bundle(&self.trust_domain).await?
             && prune_bundle(&mut bundle, now)
         {
-            tracing::info!("Pruned expired authorities from the trust bundle");
-            changed = Some(self.datastore.set_bundle(&bundle).await?);
+            let cutoff = unix_seconds(now.checked_sub(PRUNE_GRACE).unwrap_or(now));
+            match self
+                .datastore
+                .prune_bundle(&self.trust_domain, cutoff)
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!("Pruned expired authorities from the trust bundle");
+                    changed = self.datastore.fetch_bundle(&self.trust_domain).await?;
+                }
+                Ok(false) => {}
+                // Every X.509 authority expired: keep them rather than empty the bundle.
+                Err(spire_datastore::DataStoreError::FailedPrecondition(reason)) => {
+                    tracing::warn!(%reason, "Not pruning the trust bundle");
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(changed)
     }

@@ -325,7 +325,7 @@ async fn publish_bundle(ca: &ServerCa, publishers: &[Arc<DiskBundlePublisher>]) 
     }
 }
 
-/// Background tasks: CA rotation every 10 s (refreshing the TLS roots when the bundle changes)
+/// Background tasks: CA rotation every 10 s (then the TLS roots follow the shared bundle)
 /// and the server SVID check every 5 s.
 fn spawn_rotation(
     ca: Arc<ServerCa>,
@@ -340,14 +340,15 @@ fn spawn_rotation(
         loop {
             interval.tick().await;
             match ca.rotate().await {
-                Ok(Some(_)) => {
-                    if let Err(e) = refresh_roots(&ca, &verifier).await {
-                        tracing::error!(error = %e, "Refreshing TLS roots failed");
-                    }
-                    publish_bundle(&ca, &publishers).await;
-                }
+                Ok(Some(_)) => publish_bundle(&ca, &publishers).await,
                 Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "CA rotation failed"),
+            }
+            // Every tick, not only when this server changed the bundle: other servers on the
+            // same database append their own CAs, and agents holding SVIDs those signed must
+            // be trusted here too.
+            if let Err(e) = refresh_roots(&ca, &verifier).await {
+                tracing::error!(error = %e, "Refreshing TLS roots failed");
             }
         }
     });

@@ -7,6 +7,7 @@ mod db;
 pub mod dialect;
 mod entries;
 mod entry_rows;
+mod events;
 mod matching;
 mod migrate;
 mod nodes;

@@ -6,7 +6,9 @@ use spire_spiffe::{Bundle, Selector};
 use super::SqlDataStore;
 use crate::error::Result;
 use crate::query::{AttestedNodeFilter, BundleDeleteMode, EntryFilter, Page, Pagination};
-use crate::records::{AttestedNode, AttestedNodeMask, EntryMask, JoinToken, RegistrationEntry};
+use crate::records::{
+    AttestedNode, AttestedNodeMask, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
+};
 use crate::store::DataStore;
 
 #[async_trait]
@@ -146,5 +148,22 @@ impl DataStore for SqlDataStore {
 
     async fn prune_join_tokens(&self, expires_before: i64) -> Result<u64> {
         self.prune_join_tokens_impl(expires_before).await
+    }
+
+    async fn list_registration_entry_events(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<EntryEvent>> {
+        self.list_registration_entry_events_impl(after_id, limit)
+            .await
+    }
+
+    async fn fetch_registration_entry_events(&self, event_ids: &[i64]) -> Result<Vec<EntryEvent>> {
+        self.fetch_registration_entry_events_impl(event_ids).await
+    }
+
+    async fn last_registration_entry_event_id(&self) -> Result<i64> {
+        self.last_registration_entry_event_id_impl().await
     }
 }

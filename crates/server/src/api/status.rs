@@ -32,6 +32,7 @@ pub fn datastore_code(err: &DataStoreError) -> Code {
         DataStoreError::InvalidArgument(_) => Code::InvalidArgument,
         DataStoreError::FailedPrecondition(_) => Code::FailedPrecondition,
         DataStoreError::Unsupported(_) => Code::Unimplemented,
+        DataStoreError::Unavailable(_) => Code::Unavailable,
         DataStoreError::Database(_) => Code::Internal,
     }
 }
@@ -102,6 +103,7 @@ mod tests {
                 Code::FailedPrecondition,
             ),
             (DataStoreError::Unsupported("x".into()), Code::Unimplemented),
+            (DataStoreError::Unavailable("x".into()), Code::Unavailable),
             (DataStoreError::Database("x".into()), Code::Internal),
         ];
         for (err, code) in cases {

@@ -1,4 +1,11 @@
-//! The shared entry snapshot, reloaded from the datastore when older than the reload interval.
+//! The shared entry snapshot, kept current from the entry event log.
+//!
+//! A full read of the entry table happens at start, every [`FULL_RELOAD_INTERVAL`] as a
+//! safety net, and when the log cannot be followed (too many changes or missing events at
+//! once). In between, at most every [`POLL_INTERVAL`], the events written since the last
+//! poll are read and only the entries they name are refetched, as SPIRE's events-based cache
+//! does. A datastore without an event log is reloaded in full every
+//! [`CACHE_RELOAD_INTERVAL`] instead.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,9 +16,21 @@ use spire_spiffe::Selector;
 use tokio::sync::Mutex;
 
 use super::EntrySnapshot;
+use super::events::{Delta, EventCursor};
 
-/// How stale the snapshot may get (SPIRE's `cache_reload_interval`, 5 s).
+/// How stale the snapshot may get without an event log (SPIRE's `cache_reload_interval`).
 pub const CACHE_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the event log is read (SPIRE's events-based cache polls every second).
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the entry table is read in full even when the log is followed.
+pub const FULL_RELOAD_INTERVAL: Duration = Duration::from_secs(600);
+/// Events read per query.
+const EVENT_PAGE: u32 = 1_000;
+/// Gap IDs asked for per query.
+const GAP_CHUNK: usize = 500;
+/// More changed entries than this in one poll are cheaper to reload in full than to fetch
+/// one by one.
+const REFETCH_LIMIT: usize = 1_000;
 
 /// The entry table as last loaded, shared by the Entry and SVID services.
 #[derive(Debug)]
@@ -19,24 +38,28 @@ pub struct AuthorizedEntriesCache {
     datastore: Arc<dyn DataStore>,
     clock: Arc<dyn Clock>,
     reload_interval: Duration,
-    // A tokio mutex so that one caller reloads while the others wait for its result rather
-    // than all scanning the table at once.
+    // A tokio mutex so that one caller polls or reloads while the others wait for its
+    // result rather than all querying at once.
     loaded: Mutex<Option<Loaded>>,
 }
 
 #[derive(Debug)]
 struct Loaded {
-    at: SystemTime,
     snapshot: Arc<EntrySnapshot>,
+    loaded_at: SystemTime,
+    polled_at: Option<SystemTime>,
+    /// `None` when the datastore keeps no event log.
+    cursor: Option<EventCursor>,
 }
 
 impl AuthorizedEntriesCache {
-    /// A cache reloading every [`CACHE_RELOAD_INTERVAL`]; nothing is loaded until first use.
+    /// A cache following the event log (or reloading every [`CACHE_RELOAD_INTERVAL`]
+    /// without one); nothing is loaded until first use.
     pub fn new(datastore: Arc<dyn DataStore>, clock: Arc<dyn Clock>) -> Self {
         Self::with_reload_interval(datastore, clock, CACHE_RELOAD_INTERVAL)
     }
 
-    /// A cache reloading every `reload_interval`.
+    /// A cache reloading every `reload_interval` when the datastore keeps no event log.
     pub fn with_reload_interval(
         datastore: Arc<dyn DataStore>,
         clock: Arc<dyn Clock>,
@@ -50,28 +73,42 @@ impl AuthorizedEntriesCache {
         }
     }
 
-    /// The current snapshot, reloaded first when it is missing or older than the interval.
+    /// The current snapshot, brought up to date first when a poll or reload is due.
     pub async fn snapshot(&self) -> Result<Arc<EntrySnapshot>, DataStoreError> {
         let now = self.clock.now();
-        let mut loaded = self.loaded.lock().await;
-        if let Some(current) = loaded.as_ref() {
-            // A clock that went backwards counts as fresh: the next forward tick reloads.
-            let age = now.duration_since(current.at).unwrap_or_default();
-            if age < self.reload_interval {
-                return Ok(current.snapshot.clone());
+        let mut slot = self.loaded.lock().await;
+        // A clock that went backwards counts as fresh: the next forward tick catches up.
+        let age = |since: SystemTime| now.duration_since(since).unwrap_or_default();
+        if let Some(loaded) = slot.as_mut() {
+            match &loaded.cursor {
+                None if age(loaded.loaded_at) < self.reload_interval => {
+                    return Ok(loaded.snapshot.clone());
+                }
+                Some(_) if age(loaded.loaded_at) < FULL_RELOAD_INTERVAL => {
+                    if loaded.polled_at.is_some_and(|at| age(at) < POLL_INTERVAL) {
+                        return Ok(loaded.snapshot.clone());
+                    }
+                    if self.poll(loaded, now).await? {
+                        return Ok(loaded.snapshot.clone());
+                    }
+                }
+                _ => {}
             }
         }
-        let snapshot = Arc::new(EntrySnapshot::new(all_entries(&*self.datastore).await?));
-        *loaded = Some(Loaded {
-            at: now,
-            snapshot: snapshot.clone(),
-        });
+        let loaded = self.full_load(now).await?;
+        let snapshot = loaded.snapshot.clone();
+        *slot = Some(loaded);
         Ok(snapshot)
     }
 
-    /// Forgets the snapshot so the next call reloads (after this server changed entries).
+    /// Makes the next call catch up with the datastore at once (after this server changed
+    /// entries): it polls the event log, or reloads when there is none.
     pub async fn invalidate(&self) {
-        *self.loaded.lock().await = None;
+        let mut slot = self.loaded.lock().await;
+        match slot.as_mut() {
+            Some(loaded) if loaded.cursor.is_some() => loaded.polled_at = None,
+            _ => *slot = None,
+        }
     }
 
     /// The entries `agent_id` is authorized for, by the current snapshot and the agent's node
@@ -85,6 +122,73 @@ impl AuthorizedEntriesCache {
         let snapshot = self.snapshot().await?;
         let server_id = format!("spiffe://{trust_domain}/spire/server");
         Ok(snapshot.authorized_for(agent_id, &server_id, &node_selectors))
+    }
+
+    async fn full_load(&self, now: SystemTime) -> Result<Loaded, DataStoreError> {
+        // The log position is read before the table so nothing written in between is missed.
+        let cursor = match self.datastore.last_registration_entry_event_id().await {
+            Ok(last) => Some(EventCursor::after_full_load(last)),
+            Err(DataStoreError::Unsupported(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let entries = all_entries(&*self.datastore).await?;
+        tracing::debug!(
+            entries = entries.len(),
+            "Authorized entry cache loaded in full"
+        );
+        Ok(Loaded {
+            snapshot: Arc::new(EntrySnapshot::new(entries)),
+            loaded_at: now,
+            polled_at: Some(now),
+            cursor,
+        })
+    }
+
+    /// Applies the events since the last poll. `Ok(false)` means the log cannot be
+    /// followed this time and the caller must reload in full. Nothing changes on error.
+    async fn poll(&self, loaded: &mut Loaded, now: SystemTime) -> Result<bool, DataStoreError> {
+        let Some(mut cursor) = loaded.cursor.clone() else {
+            return Ok(false);
+        };
+        let ds = &*self.datastore;
+        let mut events = Vec::new();
+        let mut after = cursor.last_seen();
+        loop {
+            let page = ds.list_registration_entry_events(after, EVENT_PAGE).await?;
+            let full = page.len() >= EVENT_PAGE as usize;
+            after = page.last().map_or(after, |e| e.event_id);
+            events.extend(page);
+            if events.len() > REFETCH_LIMIT {
+                return Ok(false);
+            }
+            if !full {
+                break;
+            }
+        }
+        for chunk in cursor.gaps().chunks(GAP_CHUNK) {
+            events.extend(ds.fetch_registration_entry_events(chunk).await?);
+        }
+        let ids = match cursor.observe(events, now) {
+            Delta::Refetch(ids) if ids.len() <= REFETCH_LIMIT => ids,
+            _ => return Ok(false),
+        };
+        let mut fetched = Vec::with_capacity(ids.len());
+        for id in ids {
+            let entry = ds.fetch_registration_entry(&id).await?;
+            fetched.push((id, entry));
+        }
+        if !fetched.is_empty() {
+            let snapshot = Arc::make_mut(&mut loaded.snapshot);
+            for (id, entry) in fetched {
+                match entry {
+                    Some(entry) => snapshot.upsert(entry),
+                    None => snapshot.remove(&id),
+                }
+            }
+        }
+        loaded.cursor = Some(cursor);
+        loaded.polled_at = Some(now);
+        Ok(true)
     }
 }
 
@@ -138,7 +242,7 @@ mod tests {
     const AGENT: &str = "spiffe://example.org/spire/agent/join_token/t";
 
     #[tokio::test]
-    async fn a_new_entry_shows_only_after_the_reload_interval() {
+    async fn changes_show_after_the_poll_interval_without_a_full_reload() {
         let dir = tempfile::tempdir().expect("temp dir");
         let ds = store(&dir).await;
         let clock = Arc::new(FakeClock::new(
@@ -153,24 +257,58 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].entry_id, first);
 
-        add_entry(&*ds, AGENT, "spiffe://example.org/b").await;
-        clock.advance(Duration::from_secs(4));
+        let second = add_entry(&*ds, AGENT, "spiffe://example.org/b").await;
         let seen = cache
             .authorized_for("example.org", AGENT)
             .await
             .expect("cached");
-        assert_eq!(seen.len(), 1, "snapshot younger than 5 s is served");
+        assert_eq!(seen.len(), 1, "a snapshot polled under 1 s ago is served");
 
-        clock.advance(Duration::from_secs(1));
+        clock.advance(POLL_INTERVAL);
         let seen = cache
             .authorized_for("example.org", AGENT)
             .await
-            .expect("reload");
-        assert_eq!(seen.len(), 2, "snapshot 5 s old is reloaded");
+            .expect("poll");
+        assert_eq!(seen.len(), 2, "the poll applied the create event");
+
+        ds.delete_registration_entry(&first).await.expect("delete");
+        let mut moved = ds
+            .fetch_registration_entry(&second)
+            .await
+            .expect("fetch")
+            .expect("second entry exists");
+        moved.parent_id = "spiffe://example.org/spire/agent/other".into();
+        ds.update_registration_entry(
+            &moved,
+            &spire_datastore::EntryMask {
+                parent_id: true,
+                ..spire_datastore::EntryMask::default()
+            },
+        )
+        .await
+        .expect("update");
+        clock.advance(POLL_INTERVAL);
+        let seen = cache
+            .authorized_for("example.org", AGENT)
+            .await
+            .expect("poll");
+        assert!(seen.is_empty(), "delete and re-parent applied: {seen:?}");
+        let loaded_at = cache
+            .loaded
+            .lock()
+            .await
+            .as_ref()
+            .map(|l| l.loaded_at)
+            .expect("loaded");
+        assert_eq!(
+            loaded_at,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000),
+            "no full reload happened"
+        );
     }
 
     #[tokio::test]
-    async fn invalidate_forces_a_reload() {
+    async fn invalidate_makes_the_next_call_catch_up() {
         let dir = tempfile::tempdir().expect("temp dir");
         let ds = store(&dir).await;
         let clock = Arc::new(FakeClock::new(
@@ -180,6 +318,6 @@ mod tests {
         assert!(cache.snapshot().await.expect("load").is_empty());
         add_entry(&*ds, AGENT, "spiffe://example.org/a").await;
         cache.invalidate().await;
-        assert_eq!(cache.snapshot().await.expect("reload").len(), 1);
+        assert_eq!(cache.snapshot().await.expect("poll").len(), 1);
     }
 }

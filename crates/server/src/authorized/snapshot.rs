@@ -6,36 +6,57 @@ use std::sync::Arc;
 use spire_datastore::RegistrationEntry;
 use spire_spiffe::Selector;
 
-/// The registration entries at one point in time, indexed by parent ID.
-#[derive(Debug, Default)]
+/// The registration entries at one point in time, indexed by entry ID and parent ID.
+///
+/// Cloning copies the indexes, not the entries (they are shared `Arc`s).
+#[derive(Debug, Default, Clone)]
 pub struct EntrySnapshot {
+    by_id: HashMap<String, Arc<RegistrationEntry>>,
     by_parent: HashMap<String, Vec<Arc<RegistrationEntry>>>,
-    len: usize,
 }
 
 impl EntrySnapshot {
-    /// Indexes `entries` by parent ID.
+    /// Indexes `entries`; a repeated entry ID keeps the last one.
     pub fn new(entries: impl IntoIterator<Item = RegistrationEntry>) -> Self {
-        let mut by_parent: HashMap<String, Vec<Arc<RegistrationEntry>>> = HashMap::new();
-        let mut len = 0;
+        let mut snapshot = Self::default();
         for entry in entries {
-            len += 1;
-            by_parent
-                .entry(entry.parent_id.clone())
-                .or_default()
-                .push(Arc::new(entry));
+            snapshot.upsert(entry);
         }
-        Self { by_parent, len }
+        snapshot
+    }
+
+    /// Adds `entry`, replacing the entry with the same ID if there is one.
+    pub fn upsert(&mut self, entry: RegistrationEntry) {
+        self.remove(&entry.entry_id);
+        let entry = Arc::new(entry);
+        self.by_parent
+            .entry(entry.parent_id.clone())
+            .or_default()
+            .push(Arc::clone(&entry));
+        self.by_id.insert(entry.entry_id.clone(), entry);
+    }
+
+    /// Drops the entry with ID `entry_id`, if present.
+    pub fn remove(&mut self, entry_id: &str) {
+        let Some(old) = self.by_id.remove(entry_id) else {
+            return;
+        };
+        if let Some(siblings) = self.by_parent.get_mut(&old.parent_id) {
+            siblings.retain(|e| e.entry_id != entry_id);
+            if siblings.is_empty() {
+                self.by_parent.remove(&old.parent_id);
+            }
+        }
     }
 
     /// How many entries the snapshot holds.
     pub fn len(&self) -> usize {
-        self.len
+        self.by_id.len()
     }
 
     /// Whether the snapshot holds no entry.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.by_id.is_empty()
     }
 
     /// The entries agent `agent_id` is authorized for, sorted by entry ID, each once.
@@ -247,6 +268,35 @@ mod tests {
             entry("alias", SERVER, "spiffe://example.org/n", &[sel("x", "y")]),
         ]);
         assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[])), ["1"]);
+    }
+
+    #[test]
+    fn upsert_moves_an_entry_to_its_new_parent_and_remove_drops_it() {
+        let mut snap = EntrySnapshot::new([entry(
+            "1",
+            AGENT,
+            "spiffe://example.org/a",
+            &[sel("t", "1")],
+        )]);
+        snap.upsert(entry(
+            "1",
+            "spiffe://example.org/spire/agent/other",
+            "spiffe://example.org/a",
+            &[sel("t", "1")],
+        ));
+        assert!(snap.authorized_for(AGENT, SERVER, &[]).is_empty());
+        assert_eq!(snap.len(), 1);
+        snap.upsert(entry(
+            "2",
+            AGENT,
+            "spiffe://example.org/b",
+            &[sel("t", "2")],
+        ));
+        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[])), ["2"]);
+        snap.remove("2");
+        snap.remove("missing");
+        assert!(snap.authorized_for(AGENT, SERVER, &[]).is_empty());
+        assert_eq!(snap.len(), 1);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use prost::Message;
+
 use spire_datastore::RegistrationEntry;
 use spire_proto::spire::api::server::entry::v1::{
     EntryRevision, SyncAuthorizedEntriesRequest, SyncAuthorizedEntriesResponse,
@@ -25,6 +27,12 @@ use crate::api::status::with_cause;
 
 /// Entries per response page (SPIRE's `entryPageSize`).
 pub const SYNC_PAGE_SIZE: usize = 500;
+
+/// Encoded bytes of full entries per response page. gRPC peers refuse messages over 4 MiB by
+/// default; 500 entries with many selectors or DNS names can exceed that, so a page also ends
+/// when its entries reach this size (an agent reads pages until `more` is false, so a
+/// shorter page changes nothing for it).
+pub const SYNC_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
 /// One message of the sync response stream.
 pub type SyncItem = Result<SyncAuthorizedEntriesResponse, Status>;
@@ -77,7 +85,7 @@ where
     // Later requests' masks are ignored, as in SPIRE.
     let mask = first.output_mask;
 
-    if entries.len() <= page_size {
+    if entries.len() <= page_size && encoded_len(entries, mask.as_ref()) <= SYNC_PAGE_BYTES {
         let response = SyncAuthorizedEntriesResponse {
             entries: entries.iter().map(|e| masked(e, mask.as_ref())).collect(),
             ..SyncAuthorizedEntriesResponse::default()
@@ -116,21 +124,28 @@ where
         ids.sort();
         ids.dedup();
         let mut page = Vec::new();
+        let mut page_bytes = 0;
         for id in &ids {
             let Ok(at) = entries.binary_search_by(|e| e.id.as_str().cmp(id)) else {
                 continue;
             };
-            if page.len() == page_size {
+            let entry = masked(&entries[at], mask.as_ref());
+            let entry_bytes = entry.encoded_len();
+            if !page.is_empty()
+                && (page.len() == page_size || page_bytes + entry_bytes > SYNC_PAGE_BYTES)
+            {
                 let full = SyncAuthorizedEntriesResponse {
                     entries: std::mem::take(&mut page),
                     more: true,
                     ..SyncAuthorizedEntriesResponse::default()
                 };
+                page_bytes = 0;
                 if out.send(Ok(full)).await.is_err() {
                     return Ok(());
                 }
             }
-            page.push(masked(&entries[at], mask.as_ref()));
+            page_bytes += entry_bytes;
+            page.push(entry);
         }
         let tail = SyncAuthorizedEntriesResponse {
             entries: page,
@@ -142,6 +157,11 @@ where
         }
     }
     Ok(())
+}
+
+/// The encoded size of `entries` once masked.
+fn encoded_len(entries: &[ProtoEntry], mask: Option<&EntryMask>) -> usize {
+    entries.iter().map(|e| masked(e, mask).encoded_len()).sum()
 }
 
 /// A copy of `entry` with `mask` applied.

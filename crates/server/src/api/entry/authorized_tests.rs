@@ -96,6 +96,37 @@ async fn a_larger_set_is_paged_sparse_then_full_entries_are_paged_on_request() {
 }
 
 #[tokio::test]
+async fn pages_of_large_entries_stay_under_the_grpc_message_limit() {
+    use prost::Message;
+    // 500 entries of ~10 KiB each: 5 MiB in one page would break gRPC's 4 MiB default.
+    let mut all = entries(500);
+    for entry in &mut all {
+        entry.dns_names = (0..40).map(|i| format!("{i:0>250}")).collect();
+    }
+    let wanted: Vec<String> = all.iter().map(|e| e.id.clone()).collect();
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let (outcome, out) = run(vec![ids(&[]), ids(&wanted)], &all, 500).await;
+    outcome.expect("ok");
+    assert!(
+        !out[0].entry_revisions.is_empty() && out[0].entries.is_empty(),
+        "a set over the byte budget is offered sparse first"
+    );
+    for response in &out {
+        assert!(
+            response.encoded_len() < 4 * 1024 * 1024,
+            "a page of {} bytes",
+            response.encoded_len()
+        );
+    }
+    let full: Vec<&SyncAuthorizedEntriesResponse> =
+        out.iter().filter(|r| !r.entries.is_empty()).collect();
+    assert!(full.len() >= 3, "full entries split over several pages");
+    assert_eq!(full.iter().map(|r| r.entries.len()).sum::<usize>(), 500);
+    assert!(full[..full.len() - 1].iter().all(|r| r.more));
+    assert!(!full[full.len() - 1].more);
+}
+
+#[tokio::test]
 async fn the_initial_mask_applies_and_revision_numbers_cannot_be_masked() {
     let all = entries(3);
     let mask = EntryMask {
