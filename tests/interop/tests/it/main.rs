@@ -6,5 +6,6 @@ mod support;
 
 mod admin_cli;
 mod cli_output;
+mod our_agent;
 mod stock_agent;
 mod upgrade;

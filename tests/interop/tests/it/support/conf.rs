@@ -65,6 +65,7 @@ plugins {{
     }}
     WorkloadAttestor "unix" {{
         plugin_data {{
+            discover_workload_path = true
         }}
     }}
 }}
