@@ -1,4 +1,10 @@
 //! End-to-end tests of the spire-agent binary against a real spire-server, on temp dirs.
 
 mod agent;
+mod interop;
+mod many_callers;
+mod rotation;
+mod server_restart;
 mod support;
+mod workload_errors;
+mod x509pop;

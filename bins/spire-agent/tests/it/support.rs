@@ -30,11 +30,18 @@ pub struct Env {
     server: Option<Child>,
     agent: Option<Child>,
     agent_runs: usize,
+    /// Plugin blocks added to server.conf beside the join_token NodeAttestor.
+    server_plugins: String,
 }
 
 impl Env {
     /// A server for `example.org` on SQLite, healthy.
     pub fn start_server() -> Env {
+        Self::start_server_with_plugins("")
+    }
+
+    /// Like [`Env::start_server`], with `plugins` (HCL plugin blocks) added to server.conf.
+    pub fn start_server_with_plugins(plugins: &str) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let mut env = Env {
@@ -45,6 +52,7 @@ impl Env {
             server: None,
             agent: None,
             agent_runs: 0,
+            server_plugins: plugins.to_owned(),
         };
         env.restart_server();
         env
@@ -77,10 +85,12 @@ plugins {{
             keys_path = "{d}/server/keys.json"
         }}
     }}
+{extra}
 }}
 "#,
             port = self.port,
-            socket = self.server_socket.display()
+            socket = self.server_socket.display(),
+            extra = self.server_plugins
         );
         let path = self.dir.path().join("server.conf");
         std::fs::write(&path, conf).expect("write server.conf");
@@ -141,6 +151,18 @@ plugins {{
 
     /// Writes the bundle and agent.conf, then starts the agent (with `-joinToken` if given).
     pub fn start_agent(&mut self, join_token: Option<&str>) {
+        self.start_agent_with_node_attestor(
+            "NodeAttestor \"join_token\" {\n        plugin_data {}\n    }",
+            join_token,
+        );
+    }
+
+    /// Like [`Env::start_agent`], with `node_attestor` (one HCL `NodeAttestor` block).
+    pub fn start_agent_with_node_attestor(
+        &mut self,
+        node_attestor: &str,
+        join_token: Option<&str>,
+    ) {
         let bundle = self.dir.path().join("bundle.pem");
         std::fs::write(&bundle, self.server_ok(&["bundle", "show"])).expect("bundle");
         let d = self.dir.path().display().to_string();
@@ -155,9 +177,7 @@ plugins {{
     trust_domain = "example.org"
 }}
 plugins {{
-    NodeAttestor "join_token" {{
-        plugin_data {{}}
-    }}
+    {node_attestor}
     KeyManager "disk" {{
         plugin_data {{
             directory = "{d}/agent"
@@ -283,4 +303,190 @@ pub fn my_uid() -> u32 {
         .trim()
         .parse()
         .expect("numeric uid")
+}
+
+/// The node ID the join token of [`Env::joined`] aliases.
+pub const NODE_ID: &str = "spiffe://example.org/test-node";
+
+impl Env {
+    /// A server, a join token for [`NODE_ID`], an entry `workload_id` under it selecting
+    /// `unix:uid:<uid>` (plus `entry_args`), and an agent attested with the token.
+    pub fn joined(workload_id: &str, uid: u32, entry_args: &[&str]) -> Env {
+        let mut env = Env::start_server();
+        let token = env.join_token(NODE_ID);
+        env.create_entry(NODE_ID, workload_id, uid, entry_args);
+        env.start_agent(Some(&token));
+        env
+    }
+
+    /// `spire-server token generate -spiffeID <id>`, returning the token.
+    pub fn join_token(&self, id: &str) -> String {
+        let out = self.server_ok(&["token", "generate", "-spiffeID", id]);
+        out.split_whitespace()
+            .nth(1)
+            .expect("token generate prints `Token: <token>`")
+            .to_owned()
+    }
+
+    /// `spire-server entry create` for `unix:uid:<uid>`, returning the entry ID.
+    pub fn create_entry(&self, parent: &str, spiffe_id: &str, uid: u32, extra: &[&str]) -> String {
+        let selector = format!("unix:uid:{uid}");
+        let mut args = vec![
+            "entry",
+            "create",
+            "-parentID",
+            parent,
+            "-spiffeID",
+            spiffe_id,
+            "-selector",
+            &selector,
+        ];
+        args.extend_from_slice(extra);
+        let out = self.server_ok(&args);
+        out.lines()
+            .find_map(|l| l.strip_prefix("Entry ID         : "))
+            .unwrap_or_else(|| panic!("entry create prints the entry ID:\n{out}"))
+            .trim()
+            .to_owned()
+    }
+
+    /// The running agent's pid.
+    pub fn agent_pid(&self) -> u32 {
+        self.agent.as_ref().expect("the agent is running").id()
+    }
+
+    /// Whether the agent process is still running.
+    pub fn agent_alive(&mut self) -> bool {
+        self.agent
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// Retries `spire-agent api fetch x509` until its output names `spiffe_id`.
+    pub fn wait_for_fetched_id(&self, spiffe_id: &str, within: Duration) -> String {
+        let needle = format!("SPIFFE ID:\t\t{spiffe_id}\n");
+        let deadline = Instant::now() + within;
+        loop {
+            let out = self.agent_cli(&["api", "fetch", "x509"]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.status.success() && text.contains(&needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent never served {spiffe_id} within {within:?}; last fetch:\n{text}\n{}\nagent log:\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                self.agent_log()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+/// Open file descriptors of process `pid`.
+pub fn fd_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc/<pid>/fd of our own child")
+        .count()
+}
+
+/// A Workload API client over the agent's socket, one fresh connection per call.
+pub async fn workload_client(
+    socket: &Path,
+) -> spire_proto::workload::spiffe_workload_api_client::SpiffeWorkloadApiClient<
+    tonic::transport::Channel,
+> {
+    let socket = socket.to_path_buf();
+    let channel = tonic::transport::Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_: tonic::transport::Uri| {
+            let socket = socket.clone();
+            async move {
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(
+                    tokio::net::UnixStream::connect(socket).await?,
+                ))
+            }
+        }))
+        .await
+        .expect("connects to the Workload API socket");
+    spire_proto::workload::spiffe_workload_api_client::SpiffeWorkloadApiClient::new(channel)
+}
+
+/// `message` with the `workload.spiffe.io: true` security header.
+pub fn with_header<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("workload.spiffe.io", "true".parse().expect("ascii value"));
+    request
+}
+
+/// The SPIFFE ID in the URI SAN of a DER certificate.
+pub fn spiffe_id_of(der: &[u8]) -> String {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("a DER certificate");
+    cert.subject_alternative_name()
+        .ok()
+        .flatten()
+        .and_then(|san| {
+            san.value.general_names.iter().find_map(|name| match name {
+                x509_parser::extensions::GeneralName::URI(uri) => Some((*uri).to_owned()),
+                _ => None,
+            })
+        })
+        .expect("an X509-SVID has a URI SAN")
+}
+
+/// The serial number of a DER certificate, as hex.
+pub fn serial_of(der: &[u8]) -> String {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("a DER certificate");
+    cert.raw_serial_as_string()
+}
+
+/// Whether a missing interop peer must fail the test (CI) rather than skip it.
+pub fn peers_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// Python of the venv with py-spiffe (`$SPIRE_RS_VENV` or `$HOME/.cache/spire-rs/venv`),
+/// creating it when missing; `None` when python3 or pip cannot provide it.
+pub fn py_spiffe_python() -> Option<PathBuf> {
+    let venv = match std::env::var_os("SPIRE_RS_VENV") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".cache/spire-rs/venv"),
+    };
+    let python = venv.join("bin/python");
+    let has_spiffe = || {
+        Command::new(&python)
+            .args(["-c", "import spiffe"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has_spiffe() {
+        return Some(python);
+    }
+    if !python.exists() {
+        let created = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !created {
+            return None;
+        }
+    }
+    let installed = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "spiffe==0.3.2"])
+        .status()
+        .is_ok_and(|s| s.success());
+    (installed && has_spiffe()).then_some(python)
+}
+
+/// A tokio runtime for a test's async client side (the agent and server are processes).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }

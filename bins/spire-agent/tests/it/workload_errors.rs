@@ -1,0 +1,78 @@
+//! SPIRE's status codes on the real agent: PermissionDenied "no identity issued" for a
+//! workload no entry matches, InvalidArgument for a call without the security header.
+
+use std::time::Duration;
+
+use spire_proto::workload::{JwtsvidRequest, X509svidRequest};
+use tokio_stream::StreamExt;
+use tonic::{Code, Request};
+
+use crate::support::{Env, my_uid, runtime, with_header, workload_client};
+
+const WORKLOAD_ID: &str = "spiffe://example.org/workload";
+
+#[test]
+fn caller_whose_uid_no_entry_matches_gets_permission_denied_no_identity_issued() {
+    // The only entry selects another uid than ours.
+    let env = Env::joined(WORKLOAD_ID, my_uid() + 1, &[]);
+    runtime().block_on(async {
+        let mut client = workload_client(&env.agent_socket).await;
+        let first = match client.fetch_x509svid(with_header(X509svidRequest {})).await {
+            Ok(response) => {
+                tokio::time::timeout(Duration::from_secs(30), response.into_inner().next())
+                    .await
+                    .expect("the stream answers within 30 s")
+                    .expect("the stream yields a status before it ends")
+                    .expect_err("no X509-SVID for a uid without an entry")
+            }
+            Err(status) => status,
+        };
+        assert_eq!(first.code(), Code::PermissionDenied, "{first:?}");
+        assert_eq!(first.message(), "no identity issued");
+
+        let jwt = client
+            .fetch_jwtsvid(with_header(JwtsvidRequest {
+                audience: vec!["X".into()],
+                spiffe_id: String::new(),
+            }))
+            .await
+            .expect_err("no JWT-SVID for a uid without an entry");
+        assert_eq!(jwt.code(), Code::PermissionDenied, "{jwt:?}");
+        assert_eq!(jwt.message(), "no identity issued");
+    });
+}
+
+#[test]
+fn call_without_the_security_header_gets_invalid_argument() {
+    let env = Env::joined(WORKLOAD_ID, my_uid(), &[]);
+    env.wait_for_fetched_id(WORKLOAD_ID, Duration::from_secs(40));
+    runtime().block_on(async {
+        let mut client = workload_client(&env.agent_socket).await;
+        let status = match client
+            .fetch_x509svid(Request::new(X509svidRequest {}))
+            .await
+        {
+            Ok(response) => response
+                .into_inner()
+                .next()
+                .await
+                .expect("the stream yields a status before it ends")
+                .expect_err("no X509-SVID without the header"),
+            Err(status) => status,
+        };
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_eq!(status.message(), "security header missing from request");
+
+        // The same caller with the header is served: only the header made the difference.
+        let served = client
+            .fetch_x509svid(with_header(X509svidRequest {}))
+            .await
+            .expect("stream opens with the header")
+            .into_inner()
+            .next()
+            .await
+            .expect("a first response")
+            .expect("an X509-SVID with the header");
+        assert_eq!(served.svids[0].spiffe_id, WORKLOAD_ID);
+    });
+}
