@@ -27,7 +27,7 @@ pub async fn sync_entries(
     client: &mut EntryClient<Channel>,
     cache: &mut EntryCache,
 ) -> Result<(), Status> {
-    match stream_sync(client, cache).await {
+    let outcome = match stream_sync(client, cache).await {
         Err(status) if status.code() == Code::Unimplemented => {
             let response = client
                 .get_authorized_entries(GetAuthorizedEntriesRequest {
@@ -41,7 +41,11 @@ pub async fn sync_entries(
             Ok(())
         }
         other => other,
+    };
+    if outcome.is_ok() {
+        tracing::debug!(entries = cache.len(), "Synced authorized entries");
     }
+    outcome
 }
 
 async fn stream_sync(
