@@ -178,7 +178,16 @@ fn open_key_manager(p: &PluginDecl) -> Result<Arc<dyn KeyManager>, CatalogError>
                 .map_err(|e| config_error(p, e.to_string()))?;
             Ok(Arc::new(km))
         }
-        _ => Err(unknown(p, "disk, memory")),
+        // `KeyManager "keyring" { plugin_data { type = "session" | "user" | "process" } }`:
+        // keys only in the kernel keyring, never on disk (spire-rs only; stock SPIRE has none).
+        "keyring" => {
+            let kind = spire_keymanager_keyring::KeyringType::from_plugin_data(&p.plugin_data)
+                .map_err(|e| config_error(p, e.to_string()))?;
+            let km = spire_keymanager_keyring::KeyringKeyManager::open(kind)
+                .map_err(|e| config_error(p, e.to_string()))?;
+            Ok(Arc::new(km))
+        }
+        _ => Err(unknown(p, "disk, keyring, memory")),
     }
 }
 
