@@ -21,7 +21,7 @@ fn an_agent_with_20k_entries_syncs_without_hitting_the_message_limit() {
     let db = TestDatabase::create(&base, "sync20k");
     let dir = tempfile::tempdir().expect("temp dir");
     let uid = my_uid();
-    // ~450 bytes each once encoded: 20k of them are ~9 MB, twice gRPC's 4 MB limit.
+    // ~400 bytes each once encoded: 20k of them are ~8 MB, twice gRPC's 4 MB limit.
     insert_entries(&db.url, ENTRIES - 1);
 
     let server = Server::start(dir.path(), "server", &db.url);
