@@ -24,7 +24,7 @@ pub use query::{
     MatchBehavior, Page, Pagination, SelectorMatch,
 };
 pub use records::{
-    AttestedNode, AttestedNodeMask, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
+    AttestedNode, AttestedNodeMask, CaJournal, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
 };
 pub use sql::{SqlConfig, SqlDataStore};
 

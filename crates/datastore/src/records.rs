@@ -142,3 +142,16 @@ pub struct EntryEvent {
     pub event_id: i64,
     pub entry_id: String,
 }
+
+/// One server's CA journal (`ca_journals`): the protobuf `Entries` blob SPIRE writes (its
+/// X.509 CAs and JWT keys with their slots and statuses), found again at start-up through
+/// the authority ID (SKID hex) of the X.509 CA that was active when it was last written.
+/// The store treats `data` as opaque except when pruning, where it reads only expiries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CaJournal {
+    /// Row ID; 0 asks [`set_ca_journal`](crate::DataStore::set_ca_journal) to create one.
+    pub id: i64,
+    pub data: Vec<u8>,
+    pub active_x509_authority_id: String,
+    pub active_jwt_authority_id: String,
+}

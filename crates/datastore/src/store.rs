@@ -7,7 +7,7 @@ use crate::error::DataStoreError;
 use crate::error::Result;
 use crate::query::{AttestedNodeFilter, BundleDeleteMode, EntryFilter, Page, Pagination};
 use crate::records::{
-    AttestedNode, AttestedNodeMask, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
+    AttestedNode, AttestedNodeMask, CaJournal, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
 };
 
 /// The server's persistent state. Implementations must be safe to share between tasks and
@@ -145,4 +145,33 @@ pub trait DataStore: Send + Sync + std::fmt::Debug {
     async fn delete_join_token(&self, token: &str) -> Result<()>;
     /// Deletes tokens that expired before `expires_before`; returns how many.
     async fn prune_join_tokens(&self, expires_before: i64) -> Result<u64>;
+
+    // ---- CA journals (one per server, SPIRE's `ca_journals`) ----
+
+    /// Creates the journal when `journal.id` is 0, else replaces row `journal.id`
+    /// (`NotFound` if it is gone). Returns the stored journal with its ID.
+    async fn set_ca_journal(&self, journal: &CaJournal) -> Result<CaJournal> {
+        let _ = journal;
+        Err(DataStoreError::Unsupported("CA journals".into()))
+    }
+    /// The newest journal whose active X.509 authority is `active_x509_authority_id`;
+    /// `InvalidArgument` when it is empty.
+    async fn fetch_ca_journal(&self, active_x509_authority_id: &str) -> Result<Option<CaJournal>> {
+        let _ = active_x509_authority_id;
+        Err(DataStoreError::Unsupported("CA journals".into()))
+    }
+    /// The journal written last (highest ID).
+    async fn fetch_latest_ca_journal(&self) -> Result<Option<CaJournal>> {
+        Err(DataStoreError::Unsupported("CA journals".into()))
+    }
+    /// Every journal, by ascending ID.
+    async fn list_ca_journals(&self) -> Result<Vec<CaJournal>> {
+        Err(DataStoreError::Unsupported("CA journals".into()))
+    }
+    /// Deletes journals whose every X.509 CA and JWT key expired before
+    /// `all_cas_expire_before` (Unix seconds); returns how many went.
+    async fn prune_ca_journals(&self, all_cas_expire_before: i64) -> Result<u64> {
+        let _ = all_cas_expire_before;
+        Err(DataStoreError::Unsupported("CA journals".into()))
+    }
 }

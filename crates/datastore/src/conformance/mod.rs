@@ -5,6 +5,7 @@
 //! This module is harness code: it asserts, so it must never be called by the server.
 
 mod bundles;
+mod ca_journals;
 mod entries;
 mod nodes;
 mod tokens;
@@ -55,6 +56,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("entry_prune", |ds| Box::pin(entries::prune(ds))),
     ("entry_bad_input", |ds| Box::pin(entries::bad_input(ds))),
     ("join_tokens", |ds| Box::pin(tokens::join_tokens(ds))),
+    ("ca_journals", |ds| {
+        Box::pin(ca_journals::set_fetch_list_prune(ds))
+    }),
 ];
 
 /// Runs every check, each on a new empty store made by `fresh`.

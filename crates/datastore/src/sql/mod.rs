@@ -2,6 +2,7 @@
 
 mod args;
 mod bundles;
+mod ca_journals;
 pub mod connstr;
 mod db;
 pub mod dialect;

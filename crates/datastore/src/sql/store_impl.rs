@@ -7,7 +7,7 @@ use super::SqlDataStore;
 use crate::error::Result;
 use crate::query::{AttestedNodeFilter, BundleDeleteMode, EntryFilter, Page, Pagination};
 use crate::records::{
-    AttestedNode, AttestedNodeMask, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
+    AttestedNode, AttestedNodeMask, CaJournal, EntryEvent, EntryMask, JoinToken, RegistrationEntry,
 };
 use crate::store::DataStore;
 
@@ -165,5 +165,25 @@ impl DataStore for SqlDataStore {
 
     async fn last_registration_entry_event_id(&self) -> Result<i64> {
         self.last_registration_entry_event_id_impl().await
+    }
+
+    async fn set_ca_journal(&self, journal: &CaJournal) -> Result<CaJournal> {
+        self.set_ca_journal_impl(journal).await
+    }
+
+    async fn fetch_ca_journal(&self, active_x509_authority_id: &str) -> Result<Option<CaJournal>> {
+        self.fetch_ca_journal_impl(active_x509_authority_id).await
+    }
+
+    async fn fetch_latest_ca_journal(&self) -> Result<Option<CaJournal>> {
+        self.fetch_latest_ca_journal_impl().await
+    }
+
+    async fn list_ca_journals(&self) -> Result<Vec<CaJournal>> {
+        self.list_ca_journals_impl().await
+    }
+
+    async fn prune_ca_journals(&self, all_cas_expire_before: i64) -> Result<u64> {
+        self.prune_ca_journals_impl(all_cas_expire_before).await
     }
 }

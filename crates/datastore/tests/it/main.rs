@@ -76,6 +76,7 @@ macro_rules! every_check {
             entry_prune,
             entry_bad_input,
             join_tokens,
+            ca_journals,
         );
     };
 }

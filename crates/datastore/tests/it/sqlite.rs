@@ -53,13 +53,14 @@ conformance!(
     entry_prune,
     entry_bad_input,
     join_tokens,
+    ca_journals,
 );
 
 #[tokio::test]
 async fn every_conformance_check_has_a_test() {
     assert_eq!(
         CHECKS.len(),
-        18,
+        19,
         "add a conformance!() line for each new check"
     );
 }
