@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use spire_plugin::{Key, KeyManager, KeyType};
 
+use super::journal::{Journal, JournalStatus, JwtKeyEntry, X509CaEntry, unix};
 use super::schedule::{Slot, SlotLetter, SlotPair, SlotStatus, Step};
 use crate::x509::time::{after, whole_seconds};
 use crate::x509::{CaError, CaParams, CaSubject, X509Ca, self_signed_ca};
@@ -86,6 +87,7 @@ pub struct Authorities {
     /// Events of a tick that failed half-way, handed out by the next successful tick so a
     /// prepared authority is never left unpublished.
     pending: Vec<RotationEvent>,
+    journal: Journal,
 }
 
 impl Authorities {
@@ -96,7 +98,31 @@ impl Authorities {
             x509: SlotPair::new(),
             jwt: SlotPair::new(),
             pending: Vec::new(),
+            journal: Journal::default(),
         }
+    }
+
+    pub(super) fn from_parts(
+        km: Arc<dyn KeyManager>,
+        params: AuthorityParams,
+        x509: SlotPair<X509Ca>,
+        jwt: SlotPair<JwtKey>,
+        journal: Journal,
+    ) -> Self {
+        Authorities {
+            km,
+            params,
+            x509,
+            jwt,
+            pending: Vec::new(),
+            journal,
+        }
+    }
+
+    /// Every CA and JWT key prepared so far with its status: store it after each tick that
+    /// returned events, so a restarted server resumes them ([`Authorities::resume`]).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     /// Advances both rotations by at most one step each and returns what changed.
@@ -144,6 +170,7 @@ impl Authorities {
             Step::PrepareAndActivate(letter) => {
                 let slot = self.prepare_x509(letter, now)?;
                 let previous = self.active_x509().map(|ca| ca.authority_id().to_owned());
+                self.journal_x509_activated(slot.credential.authority_id(), previous.as_deref());
                 let activated = x509_activated(&slot, previous);
                 self.x509.activate_now(slot);
                 self.pending.push(activated);
@@ -155,8 +182,10 @@ impl Authorities {
             Step::ActivateNext => {
                 let previous = self.active_x509().map(|ca| ca.authority_id().to_owned());
                 if let Some(next) = self.x509.next() {
-                    let activated = x509_activated(next, previous);
+                    let activated = x509_activated(next, previous.clone());
+                    let id = next.credential.authority_id().to_owned();
                     self.pending.push(activated);
+                    self.journal_x509_activated(&id, previous.as_deref());
                 }
                 self.x509.activate_next();
             }
@@ -170,6 +199,7 @@ impl Authorities {
             Step::PrepareAndActivate(letter) => {
                 let slot = self.prepare_jwt(letter, now)?;
                 let previous = self.active_jwt().map(|(_, kid)| kid.to_owned());
+                self.journal_jwt_activated(&slot.credential.key_id, previous.as_deref());
                 let activated = jwt_activated(&slot, previous);
                 self.jwt.activate_now(slot);
                 self.pending.push(activated);
@@ -181,13 +211,30 @@ impl Authorities {
             Step::ActivateNext => {
                 let previous = self.active_jwt().map(|(_, kid)| kid.to_owned());
                 if let Some(next) = self.jwt.next() {
-                    let activated = jwt_activated(next, previous);
+                    let activated = jwt_activated(next, previous.clone());
+                    let id = next.credential.key_id.clone();
                     self.pending.push(activated);
+                    self.journal_jwt_activated(&id, previous.as_deref());
                 }
                 self.jwt.activate_next();
             }
         }
         Ok(())
+    }
+
+    fn journal_x509_activated(&mut self, authority_id: &str, previous: Option<&str>) {
+        if let Some(previous) = previous {
+            self.journal.set_x509_status(previous, JournalStatus::Old);
+        }
+        self.journal
+            .set_x509_status(authority_id, JournalStatus::Active);
+    }
+
+    fn journal_jwt_activated(&mut self, key_id: &str, previous: Option<&str>) {
+        if let Some(previous) = previous {
+            self.journal.set_jwt_status(previous, JournalStatus::Old);
+        }
+        self.journal.set_jwt_status(key_id, JournalStatus::Active);
     }
 
     fn prepare_x509(
@@ -204,6 +251,15 @@ impl Authorities {
         };
         let cert_der = self_signed_ca(key.as_ref(), &ca_params, now)?;
         let ca = X509Ca::new(cert_der, key)?;
+        self.journal.append_x509(X509CaEntry {
+            slot_id: letter.as_str().to_owned(),
+            issued_at: unix(now),
+            certificate: ca.cert_der().to_vec(),
+            status: JournalStatus::Prepared as i32,
+            authority_id: ca.authority_id().to_owned(),
+            not_after: unix(ca.not_after()),
+            ..X509CaEntry::default()
+        });
         self.pending.push(RotationEvent::X509Prepared {
             slot_id,
             authority_id: ca.authority_id().to_owned(),
@@ -227,6 +283,15 @@ impl Authorities {
         let key = self.km.generate_key(&slot_id, self.params.jwt_key_type)?;
         let not_after = whole_seconds(after(now, self.params.ca_ttl)?)?;
         let key_id = crate::jwt::generate_kid(&mut rand::rng());
+        self.journal.append_jwt(JwtKeyEntry {
+            slot_id: letter.as_str().to_owned(),
+            issued_at: unix(now),
+            not_after: unix(not_after),
+            kid: key_id.clone(),
+            public_key: key.public_key_der().to_vec(),
+            status: JournalStatus::Prepared as i32,
+            authority_id: key_id.clone(),
+        });
         self.pending.push(RotationEvent::JwtPrepared {
             slot_id,
             key_id: key_id.clone(),

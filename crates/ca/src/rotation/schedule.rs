@@ -83,10 +83,21 @@ impl<C> SlotPair<C> {
         }
     }
 
+    /// A pair resumed from the CA journal.
+    pub(crate) fn seeded(
+        current: Option<Slot<C>>,
+        next: Option<Slot<C>>,
+        old: Option<Slot<C>>,
+    ) -> Self {
+        SlotPair { current, next, old }
+    }
+
     /// The one step due at `now` (one per tick, as SPIRE's rotator does).
     pub(crate) fn step(&self, now: SystemTime) -> Step {
         let Some(current) = &self.current else {
-            return Step::PrepareAndActivate(SlotLetter::A);
+            // Like SPIRE, an unusable (old) resumed slot is overwritten first.
+            let letter = self.old.as_ref().map_or(SlotLetter::A, |old| old.letter);
+            return Step::PrepareAndActivate(letter);
         };
         match &self.next {
             Some(_) if now > activation_threshold(current) => Step::ActivateNext,

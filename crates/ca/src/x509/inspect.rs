@@ -32,6 +32,18 @@ pub fn authority_id(der: &[u8]) -> Result<String, CaError> {
     subject_key_id(der).map(hex::encode)
 }
 
+/// The authority ID a CA made with the public key `spki_der` would carry (SHA-1 of the key
+/// bits, lowercase hex): how SPIRE finds the CA journal of a server from its KeyManager keys.
+pub fn key_authority_id(spki_der: &[u8]) -> Result<String, CaError> {
+    let bits = super::signer::subject_public_key_bits(spki_der).map_err(|reason| {
+        CaError::KeyPublicKey {
+            key_id: String::new(),
+            reason,
+        }
+    })?;
+    Ok(hex::encode(super::signer::key_identifier(&bits)))
+}
+
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CaError> {
     let (rest, cert) =
         X509Certificate::from_der(der).map_err(|e| CaError::ParseCertificate(e.to_string()))?;

@@ -12,8 +12,14 @@ pub(crate) mod time;
 
 pub use ca_cert::{CaParams, CaSubject, DEFAULT_CA_TTL, self_signed_ca};
 pub use error::CaError;
-pub use inspect::{authority_id, cert_not_after, subject_key_id};
+pub use inspect::{authority_id, cert_not_after, key_authority_id, subject_key_id};
 pub use svid::{MintedSvid, X509Ca, X509SvidRequest};
 
 /// How far NotBefore is set in the past to absorb clock skew between machines.
 pub const NOT_BEFORE_BACKDATE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The subjectPublicKey bits of a DER SubjectPublicKeyInfo, for comparing keys whatever
+/// their algorithm-parameter encoding.
+pub(crate) fn subject_public_key_bits_of(spki_der: &[u8]) -> Result<Vec<u8>, String> {
+    signer::subject_public_key_bits(spki_der)
+}

@@ -3,6 +3,7 @@
 mod csr;
 mod openssl;
 mod property;
+mod resume;
 mod rotation;
 mod support;
 mod svid_template;
