@@ -3,16 +3,18 @@
 //! datastore before they sign anything, prunes expired ones, and signs SVIDs with whatever is
 //! active ([`SvidMinter`]).
 
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use spire_ca::clock::Clock;
 use spire_ca::jwt::{JwtSvidClaims, mint_jwt_svid};
 use spire_ca::rotation::{
-    Authorities, AuthorityParams, PRUNE_GRACE, RotationEvent, SlotStatus, prune_bundle,
+    Authorities, AuthorityParams, Journal, PRUNE_GRACE, PublishedAuthorities, RotationEvent,
+    SlotStatus, prune_bundle,
 };
 use spire_ca::x509::X509SvidRequest;
-use spire_datastore::DataStore;
+use spire_datastore::{CaJournal, DataStore};
 use spire_spiffe::{Bundle, JwtAuthority, X509Authority};
 
 use crate::context::{
@@ -29,6 +31,10 @@ pub enum CaShellError {
     Rotation(#[from] spire_ca::x509::CaError),
     #[error("publishing to the trust bundle: {0}")]
     Bundle(#[from] spire_datastore::DataStoreError),
+    #[error("loading the CA journal: {0}")]
+    Journal(#[from] spire_ca::rotation::JournalDecodeError),
+    #[error("KeyManager: {0}")]
+    KeyManager(#[from] spire_plugin::KeyManagerError),
 }
 
 /// TTLs and claims the CA applies when a request leaves them out.
@@ -48,6 +54,10 @@ pub struct ServerCa {
     datastore: Arc<dyn DataStore>,
     clock: Arc<dyn Clock>,
     defaults: SigningDefaults,
+    /// Row of this server's journal in `ca_journals`; 0 until first stored.
+    journal_id: AtomicI64,
+    /// The journal changed since it was last stored.
+    journal_dirty: AtomicBool,
 }
 
 impl ServerCa {
@@ -64,17 +74,70 @@ impl ServerCa {
             datastore,
             clock,
             defaults,
+            journal_id: AtomicI64::new(0),
+            journal_dirty: AtomicBool::new(false),
         }
+    }
+
+    /// The CA as this server left it: finds its journal in the datastore (SPIRE's way: the
+    /// row whose active X.509 authority ID is that of one of the KeyManager's keys) and
+    /// resumes the slots it lists, so a restart keeps signing with the CA agents trust.
+    pub async fn resume(
+        km: Arc<dyn spire_plugin::KeyManager>,
+        params: AuthorityParams,
+        datastore: Arc<dyn DataStore>,
+        clock: Arc<dyn Clock>,
+        defaults: SigningDefaults,
+    ) -> Result<Self, CaShellError> {
+        let trust_domain = params.trust_domain.clone();
+        let stored = find_journal(km.as_ref(), datastore.as_ref()).await?;
+        let Some(stored) = stored else {
+            tracing::info!("No CA journal matches a KeyManager key; starting new authorities");
+            return Ok(Self::new(km, params, datastore, clock, defaults));
+        };
+        let journal = Journal::decode(
+            &stored.data,
+            &stored.active_x509_authority_id,
+            &stored.active_jwt_authority_id,
+        )?;
+        let published =
+            datastore
+                .fetch_bundle(&trust_domain)
+                .await?
+                .map(|b| PublishedAuthorities {
+                    x509_der: b.x509_authorities.into_iter().map(|a| a.der).collect(),
+                    jwt_key_ids: b.jwt_authorities.into_iter().map(|a| a.key_id).collect(),
+                });
+        let (authorities, skipped) =
+            Authorities::resume(km, params, journal, published.as_ref(), clock.now())?;
+        for entry in skipped {
+            tracing::warn!(slot = %entry.slot_id, local_authority_id = %entry.authority_id,
+                reason = ?entry.reason, "CA journal entry not resumed");
+        }
+        tracing::info!(ca_journal_id = stored.id, authorities = ?authorities, "CA journal loaded");
+        Ok(Self {
+            trust_domain,
+            authorities: Mutex::new(authorities),
+            datastore,
+            clock,
+            defaults,
+            journal_id: AtomicI64::new(stored.id),
+            journal_dirty: AtomicBool::new(true),
+        })
     }
 
     /// One rotation step: tick, publish what was prepared, prune what expired. Returns the
     /// bundle as it stands afterwards when it changed.
     pub async fn rotate(&self) -> Result<Option<Bundle>, CaShellError> {
         let now = self.clock.now();
-        let events = {
+        let (events, journal) = {
             let mut authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
-            authorities.tick(now)?
+            let events = authorities.tick(now)?;
+            (events, authorities.journal().clone())
         };
+        if !events.is_empty() {
+            self.journal_dirty.store(true, Ordering::SeqCst);
+        }
         // A bundle created by this append starts at sequence 1; appending to an existing
         // bundle bumps its stored sequence instead (the datastore ignores this value then).
         let mut additions = Bundle {
@@ -121,6 +184,8 @@ impl ServerCa {
         if !additions.x509_authorities.is_empty() || !additions.jwt_authorities.is_empty() {
             changed = Some(self.datastore.append_bundle(&additions).await?);
         }
+        // After the bundle: a journal entry must never name an authority agents can't see.
+        self.store_journal(&journal).await?;
         // The decision is made on a copy; the write is the datastore's own locked
         // read-modify-write, so an authority another server appended in between (several
         // servers share one bundle) is never overwritten by this server's stale copy.
@@ -146,6 +211,28 @@ impl ServerCa {
             }
         }
         Ok(changed)
+    }
+
+    /// Writes the journal when it changed. Like SPIRE, nothing is stored before an X.509
+    /// CA was activated: the row is found by that authority's ID.
+    async fn store_journal(&self, journal: &Journal) -> Result<(), CaShellError> {
+        if !self.journal_dirty.load(Ordering::SeqCst)
+            || journal.active_x509_authority_id().is_empty()
+        {
+            return Ok(());
+        }
+        let stored = self
+            .datastore
+            .set_ca_journal(&CaJournal {
+                id: self.journal_id.load(Ordering::SeqCst),
+                data: journal.encode(),
+                active_x509_authority_id: journal.active_x509_authority_id().to_owned(),
+                active_jwt_authority_id: journal.active_jwt_authority_id().to_owned(),
+            })
+            .await?;
+        self.journal_id.store(stored.id, Ordering::SeqCst);
+        self.journal_dirty.store(false, Ordering::SeqCst);
+        Ok(())
     }
 
     /// The local trust bundle from the datastore.
@@ -214,4 +301,22 @@ impl SvidMinter for ServerCa {
             expires_at,
         })
     }
+}
+
+/// This server's journal row: the newest whose active X.509 authority is one of the
+/// KeyManager's keys.
+async fn find_journal(
+    km: &dyn spire_plugin::KeyManager,
+    datastore: &dyn DataStore,
+) -> Result<Option<CaJournal>, CaShellError> {
+    for key in km.keys()? {
+        let Ok(authority_id) = spire_ca::x509::key_authority_id(key.public_key_der()) else {
+            tracing::warn!(key_id = key.id(), "KeyManager key has no usable public key");
+            continue;
+        };
+        if let Some(journal) = datastore.fetch_ca_journal(&authority_id).await? {
+            return Ok(Some(journal));
+        }
+    }
+    Ok(None)
 }

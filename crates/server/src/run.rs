@@ -135,18 +135,21 @@ pub async fn run(
         "Plugins loaded"
     );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ca = Arc::new(ServerCa::new(
-        catalog.key_manager.clone(),
-        authority_params(&config)?,
-        catalog.datastore.clone(),
-        clock.clone(),
-        SigningDefaults {
-            x509_svid_ttl: config.default_x509_svid_ttl,
-            jwt_svid_ttl: config.default_jwt_svid_ttl,
-            jwt_issuer: config.jwt_issuer.clone(),
-            disable_jwt_svids: config.disable_jwt_svids,
-        },
-    ));
+    let ca = Arc::new(
+        ServerCa::resume(
+            catalog.key_manager.clone(),
+            authority_params(&config)?,
+            catalog.datastore.clone(),
+            clock.clone(),
+            SigningDefaults {
+                x509_svid_ttl: config.default_x509_svid_ttl,
+                jwt_svid_ttl: config.default_jwt_svid_ttl,
+                jwt_issuer: config.jwt_issuer.clone(),
+                disable_jwt_svids: config.disable_jwt_svids,
+            },
+        )
+        .await?,
+    );
     let verifier = Arc::new(BundleClientVerifier::new());
     ca.rotate().await?;
     refresh_roots(&ca, &verifier).await?;

@@ -5,4 +5,5 @@ mod support;
 
 mod bad_input;
 mod quickstart;
+mod restart;
 mod tcp_tls;

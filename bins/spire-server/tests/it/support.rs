@@ -26,16 +26,8 @@ impl Server {
         let socket = dir.path().join("api.sock");
         let port = free_port();
         let conf = edit(server_conf(dir.path(), &socket, port));
-        let conf_path = dir.path().join("server.conf");
-        std::fs::write(&conf_path, conf).expect("write server.conf");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let child = Command::new(BIN)
-            .args(["run", "-config"])
-            .arg(&conf_path)
-            .stdout(log.try_clone().expect("clone log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn spire-server");
+        std::fs::write(dir.path().join("server.conf"), conf).expect("write server.conf");
+        let child = spawn(dir.path());
         let server = Server {
             dir,
             socket,
@@ -82,6 +74,14 @@ impl Server {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// Kills the server and starts it again on the same config and data dir.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.dir.path());
+        self.wait_healthy();
+    }
+
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -93,6 +93,22 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `spire-server run` on `dir/server.conf`, logging (appended) to `dir/server.log`.
+fn spawn(dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .expect("log file");
+    Command::new(BIN)
+        .args(["run", "-config"])
+        .arg(dir.join("server.conf"))
+        .stdout(log.try_clone().expect("clone log"))
+        .stderr(log)
+        .spawn()
+        .expect("spawn spire-server")
 }
 
 pub fn free_port() -> u16 {
