@@ -27,7 +27,6 @@ fn agent_serves_cached_svids_after_a_failed_sync_while_the_server_is_down() {
 /// the restarted server presents a TLS certificate from a fresh CA the agent's bundle does
 /// not hold, and every sync fails with "invalid peer certificate: UnknownIssuer".
 #[test]
-#[ignore = "server mints a fresh CA on restart (no CA journal); the agent cannot resync"]
 fn agent_syncs_entries_created_after_the_server_restarts_on_the_same_data_dir() {
     let mut env = Env::joined(BEFORE_ID, my_uid(), &[]);
     env.wait_for_fetched_id(BEFORE_ID, Duration::from_secs(40));
