@@ -23,9 +23,9 @@ fn agent_serves_cached_svids_after_a_failed_sync_while_the_server_is_down() {
     );
 }
 
-/// Fails today: the server does not resume its CA from a journal (docs/compatibility.md), so
-/// the restarted server presents a TLS certificate from a fresh CA the agent's bundle does
-/// not hold, and every sync fails with "invalid peer certificate: UnknownIssuer".
+/// Regression: the server used to mint a fresh CA on restart (no CA journal), so its TLS
+/// certificate chained to a root the agent's bundle lacked and every sync failed with
+/// "invalid peer certificate: UnknownIssuer".
 #[test]
 fn agent_syncs_entries_created_after_the_server_restarts_on_the_same_data_dir() {
     let mut env = Env::joined(BEFORE_ID, my_uid(), &[]);
