@@ -43,6 +43,11 @@ pub fn measure(window: Duration) -> Result<CryptoLimits> {
 }
 
 fn rate(window: Duration, mut op: impl FnMut() -> Result<()>) -> Result<f64> {
+    // Warm-up: the first operations pay for table setup and a cold CPU frequency.
+    let warm = Instant::now();
+    while warm.elapsed() < window / 4 {
+        op()?;
+    }
     let start = Instant::now();
     let mut n = 0u64;
     while start.elapsed() < window {
