@@ -78,7 +78,7 @@ async fn shutdown_signal() {
 
 /// Prints the last health report; exit 1 when unhealthy or stale.
 fn status(config: &Path) -> anyhow::Result<ExitCode> {
-    let file = PluginsFile::load(config)?;
+    let file = PluginsFile::load_lenient(config)?;
     let path = &file.host.status_file;
     let report = StatusReport::read(path)
         .with_context(|| format!("no status in {} (is spire-edge running?)", path.display()))?;
@@ -99,7 +99,7 @@ fn exec(config: &Path, socket_path: Option<&Path>, argv: &[String]) -> anyhow::R
     let socket = match socket_path {
         Some(p) => p.to_path_buf(),
         None => {
-            let file = PluginsFile::load(config)?;
+            let file = PluginsFile::load_lenient(config)?;
             let section = file.section("spire").cloned().unwrap_or_default();
             match SpireConfig::from_value(&section).map_err(|e| file.in_file(e))? {
                 Some(c) => c.socket_path,

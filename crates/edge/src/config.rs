@@ -64,6 +64,19 @@ impl PluginsFile {
         Self::parse(path, &text, &|var| std::env::var(var).ok())
     }
 
+    /// Like [`PluginsFile::load`] but an unset `${VAR}` expands to an empty string: for
+    /// `spire-edge status` and `exec`, which need only paths and must not require the secrets
+    /// (join token) that `run` was given.
+    pub fn load_lenient(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(path, &text, &|var| {
+            Some(std::env::var(var).unwrap_or_default())
+        })
+    }
+
     /// Parses `text` (read from `path`), expanding `${VAR}` through `lookup`.
     pub fn parse(
         path: &Path,

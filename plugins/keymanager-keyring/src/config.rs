@@ -20,30 +20,58 @@ pub enum KeyringType {
 /// Why `plugin_data` was refused; each message names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyringConfigError {
-    #[error("unknown configuration key {0:?} (expected: type)")]
+    #[error("unknown configuration key {0:?} (expected: type, key_prefix)")]
     UnknownKey(String),
     #[error("type must be one of session, user, process; got {0:?}")]
     UnknownType(String),
-    #[error("type must be a string")]
-    TypeNotString,
+    #[error("{0} must be a string")]
+    NotString(&'static str),
 }
 
-impl KeyringType {
-    /// Reads `plugin_data`; an empty block means `session`.
+/// The plugin's settings: which keyring, and the description prefix of its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyringConfig {
+    pub keyring: KeyringType,
+    /// Prefix of each key's description (`<prefix><key id>`); agents sharing one keyring need
+    /// distinct prefixes or they overwrite each other's `agent-svid-A`.
+    pub key_prefix: String,
+}
+
+/// The default description prefix.
+pub const DEFAULT_PREFIX: &str = "spire-keymanager:";
+
+impl KeyringConfig {
+    /// Reads `plugin_data { type = "..." key_prefix = "..." }`; empty means session keyring
+    /// and the default prefix.
     pub fn from_plugin_data(data: &Value) -> Result<Self, KeyringConfigError> {
-        let Value::Object(map) = data else {
-            return Ok(Self::default());
+        let mut config = Self {
+            keyring: KeyringType::default(),
+            key_prefix: DEFAULT_PREFIX.to_owned(),
         };
-        if let Some(k) = map.keys().find(|k| k.as_str() != "type") {
+        let Value::Object(map) = data else {
+            return Ok(config);
+        };
+        if let Some(k) = map
+            .keys()
+            .find(|k| !matches!(k.as_str(), "type" | "key_prefix"))
+        {
             return Err(KeyringConfigError::UnknownKey(k.clone()));
         }
         match map.get("type") {
-            None | Some(Value::Null) => Ok(Self::default()),
-            Some(Value::String(s)) => s.parse(),
-            Some(_) => Err(KeyringConfigError::TypeNotString),
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => config.keyring = s.parse()?,
+            Some(_) => return Err(KeyringConfigError::NotString("type")),
         }
+        match map.get("key_prefix") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if !s.is_empty() => config.key_prefix = s.clone(),
+            Some(_) => return Err(KeyringConfigError::NotString("key_prefix")),
+        }
+        Ok(config)
     }
+}
 
+impl KeyringType {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyringType::Session => "session",
@@ -87,26 +115,27 @@ mod tests {
 
     #[test]
     fn empty_plugin_data_means_session() {
+        let c = KeyringConfig::from_plugin_data(&json!({})).expect("valid");
+        assert_eq!(c.keyring, KeyringType::Session);
+        assert_eq!(c.key_prefix, DEFAULT_PREFIX);
+        let c = KeyringConfig::from_plugin_data(&json!({"type": "process", "key_prefix": "a:"}))
+            .expect("valid");
         assert_eq!(
-            KeyringType::from_plugin_data(&json!({})),
-            Ok(KeyringType::Session)
-        );
-        assert_eq!(
-            KeyringType::from_plugin_data(&json!({"type": "process"})),
-            Ok(KeyringType::Process)
+            (c.keyring, c.key_prefix.as_str()),
+            (KeyringType::Process, "a:")
         );
     }
 
     #[test]
     fn unknown_keys_and_types_are_named() {
         assert_eq!(
-            KeyringType::from_plugin_data(&json!({"kind": "user"}))
+            KeyringConfig::from_plugin_data(&json!({"kind": "user"}))
                 .expect_err("unknown key")
                 .to_string(),
-            "unknown configuration key \"kind\" (expected: type)"
+            "unknown configuration key \"kind\" (expected: type, key_prefix)"
         );
         assert_eq!(
-            KeyringType::from_plugin_data(&json!({"type": "thread"}))
+            KeyringConfig::from_plugin_data(&json!({"type": "thread"}))
                 .expect_err("unknown type")
                 .to_string(),
             "type must be one of session, user, process; got \"thread\""

@@ -7,11 +7,9 @@ use std::sync::Arc;
 use linux_keyutils::{KeyError, KeyPermissions, KeyRing, KeyType as KernelKeyType, Permission};
 use spire_plugin::{Key, KeyManager, KeyManagerError, KeyType};
 
-use crate::config::KeyringType;
+use crate::config::{DEFAULT_PREFIX, KeyringConfig, KeyringType};
 use crate::signer::Signer;
 
-/// The description prefix that marks our keys inside a shared keyring.
-const PREFIX: &str = "spire-keymanager:";
 /// Upper bound on the links listed from one keyring.
 const MAX_LINKS: usize = 4096;
 
@@ -19,6 +17,7 @@ const MAX_LINKS: usize = 4096;
 pub struct KeyringKeyManager {
     kind: KeyringType,
     ring: KeyRing,
+    prefix: String,
 }
 
 /// Whether the keyring syscalls work here: adds, reads back and removes a throwaway key in
@@ -36,8 +35,17 @@ pub fn probe(kind: KeyringType) -> Result<(), KeyManagerError> {
 }
 
 impl KeyringKeyManager {
-    /// Opens (creating if needed) the keyring of `kind` for this process.
+    /// Opens the keyring of `kind` with the default key prefix.
     pub fn open(kind: KeyringType) -> Result<Self, KeyManagerError> {
+        Self::open_config(&KeyringConfig {
+            keyring: kind,
+            key_prefix: DEFAULT_PREFIX.to_owned(),
+        })
+    }
+
+    /// Opens (creating if needed) the configured keyring for this process.
+    pub fn open_config(config: &KeyringConfig) -> Result<Self, KeyManagerError> {
+        let kind = config.keyring;
         let ring = KeyRing::from_special_id(kind.identifier(), true).map_err(|e| {
             KeyManagerError::Store {
                 path: format!("{kind} keyring"),
@@ -60,7 +68,11 @@ impl KeyringKeyManager {
                     message: format!("cannot link into the session keyring: {e:?}"),
                 })?;
         }
-        Ok(Self { kind, ring })
+        Ok(Self {
+            kind,
+            ring,
+            prefix: config.key_prefix.clone(),
+        })
     }
 
     pub fn keyring_type(&self) -> KeyringType {
@@ -88,7 +100,7 @@ impl KeyringKeyManager {
             if meta.get_type() != KernelKeyType::User {
                 continue;
             }
-            if let Some(id) = meta.get_description().strip_prefix(PREFIX) {
+            if let Some(id) = meta.get_description().strip_prefix(&self.prefix) {
                 out.push((id.to_owned(), key));
             }
         }
@@ -124,7 +136,7 @@ impl KeyManager for KeyringKeyManager {
         let mut pkcs8 =
             Signer::generate_pkcs8(key_type).ok_or(KeyManagerError::Generate(key_type))?;
         // add_key replaces a key of the same type and description in place.
-        let added = self.ring.add_key(&format!("{PREFIX}{id}"), &pkcs8);
+        let added = self.ring.add_key(&format!("{}{id}", self.prefix), &pkcs8);
         wipe(&mut pkcs8);
         let key = added.map_err(|e| self.error("add", e))?;
         restrict(&key).map_err(|e| self.error("setperm", e))?;
@@ -150,6 +162,7 @@ impl fmt::Debug for KeyringKeyManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyringKeyManager")
             .field("type", &self.kind)
+            .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }

@@ -11,5 +11,5 @@ mod config;
 mod keyring;
 mod signer;
 
-pub use config::{KeyringConfigError, KeyringType};
+pub use config::{DEFAULT_PREFIX, KeyringConfig, KeyringConfigError, KeyringType};
 pub use keyring::{KeyringKeyManager, probe};

@@ -178,12 +178,13 @@ fn open_key_manager(p: &PluginDecl) -> Result<Arc<dyn KeyManager>, CatalogError>
                 .map_err(|e| config_error(p, e.to_string()))?;
             Ok(Arc::new(km))
         }
-        // `KeyManager "keyring" { plugin_data { type = "session" | "user" | "process" } }`:
-        // keys only in the kernel keyring, never on disk (spire-rs only; stock SPIRE has none).
+        // `KeyManager "keyring" { plugin_data { type = "session" | "user" | "process"
+        // key_prefix = "..." } }`: keys only in the kernel keyring, never on disk (spire-rs
+        // only; stock SPIRE has no such plugin).
         "keyring" => {
-            let kind = spire_keymanager_keyring::KeyringType::from_plugin_data(&p.plugin_data)
+            let config = spire_keymanager_keyring::KeyringConfig::from_plugin_data(&p.plugin_data)
                 .map_err(|e| config_error(p, e.to_string()))?;
-            let km = spire_keymanager_keyring::KeyringKeyManager::open(kind)
+            let km = spire_keymanager_keyring::KeyringKeyManager::open_config(&config)
                 .map_err(|e| config_error(p, e.to_string()))?;
             Ok(Arc::new(km))
         }

@@ -32,9 +32,12 @@ pub fn agent_conf(c: &SpireConfig) -> String {
         .map(|(k, v)| format!("            {k} = {}\n", hcl_str(v)))
         .collect();
     let key_manager = match c.key_store {
+        // The prefix names this agent's dataDir so that agents sharing a keyring (one user,
+        // one session) never overwrite each other's keys.
         KeyStore::Keyring(kind) => format!(
-            "    KeyManager \"keyring\" {{\n        plugin_data {{\n            type = {}\n        }}\n    }}\n",
-            hcl_str(kind)
+            "    KeyManager \"keyring\" {{\n        plugin_data {{\n            type = {}\n            key_prefix = {}\n        }}\n    }}\n",
+            hcl_str(kind),
+            hcl_str(&format!("spire-edge:{}:", c.data_dir.display()))
         ),
         KeyStore::Disk => format!(
             "    KeyManager \"disk\" {{\n        plugin_data {{\n            directory = {}\n        }}\n    }}\n",
