@@ -46,7 +46,12 @@ impl KeyringKeyManager {
     /// Opens (creating if needed) the configured keyring for this process.
     pub fn open_config(config: &KeyringConfig) -> Result<Self, KeyManagerError> {
         let kind = config.keyring;
-        let ring = KeyRing::from_special_id(kind.identifier(), true).map_err(|e| {
+        // Never create a session keyring: creating one joins a new anonymous keyring in the
+        // calling thread only, and the agent's other threads (which sign) would not possess
+        // it. Without `create` a process lacking one uses the user-session keyring, which
+        // every thread falls back to alike.
+        let create = kind == KeyringType::Process;
+        let ring = KeyRing::from_special_id(kind.identifier(), create).map_err(|e| {
             KeyManagerError::Store {
                 path: format!("{kind} keyring"),
                 message: format!("cannot open: {e:?}"),
@@ -56,7 +61,7 @@ impl KeyringKeyManager {
             // Without pam_keyinit the user keyring is not reachable from the session keyring,
             // so this process does not possess it and may not add to it: link it in, as
             // pam_keyinit does at login.
-            let session = KeyRing::from_special_id(KeyringType::Session.identifier(), true)
+            let session = KeyRing::from_special_id(KeyringType::Session.identifier(), false)
                 .map_err(|e| KeyManagerError::Store {
                     path: "session keyring".into(),
                     message: format!("cannot open: {e:?}"),
