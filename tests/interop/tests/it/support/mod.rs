@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub use peers::{Peers, ours};
+pub use peers::{Peers, ours, py_spiffe};
 pub use process::{Agent, Server};
 
 /// The peers, or — outside CI — a skip line and an early return from the test.

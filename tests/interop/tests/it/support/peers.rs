@@ -64,3 +64,29 @@ pub fn ours(name: &str) -> PathBuf {
     );
     bin
 }
+
+/// Python of the py-spiffe venv (`$SPIRE_RS_VENV`, else `$HOME/.cache/spire-rs/venv`; `.ci/run`
+/// creates it), or `None` after a skip line (panics when `CI` is set).
+pub fn py_spiffe(test: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("SPIRE_RS_VENV")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spire-rs/venv"))
+        })?;
+    let python = venv.join("bin/python");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import spiffe"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    let why = format!(
+        "no py-spiffe in {} (pip install spiffe==0.3.2)",
+        venv.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("SKIP {test}: {why}");
+    None
+}
