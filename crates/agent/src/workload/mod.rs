@@ -76,8 +76,8 @@ pub enum WorkloadApiError {
 pub struct WorkloadApiOptions {
     /// See [`DEFAULT_FIRST_IDENTITY_WAIT`].
     pub first_identity_wait: Duration,
-    /// SPIRE's `allow_unauthenticated_verifiers`: bundle RPCs and ValidateJWTSVID are served
-    /// to callers without an identity.
+    /// SPIRE's `allow_unauthenticated_verifiers`: bundle RPCs are served to callers without an
+    /// identity (ValidateJWTSVID always is, as in SPIRE).
     pub allow_unauthenticated_verifiers: bool,
     /// SPIRE's `allowed_foreign_jwt_claims`: claims of tokens from other trust domains kept
     /// by ValidateJWTSVID beyond the registered ones.
