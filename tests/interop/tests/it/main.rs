@@ -6,6 +6,7 @@ mod support;
 
 mod admin_cli;
 mod cli_output;
+mod jwt;
 mod our_agent;
 mod stock_agent;
 mod upgrade;
