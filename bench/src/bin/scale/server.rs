@@ -92,16 +92,24 @@ pub async fn measure(bin_dir: &Path, dir: &Path) -> Result<Rss> {
         &["run", "-config", path(&aconf_path), "-joinToken", &token],
         &agent_dir.join("agent.log"),
     )?;
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(300);
     while !agent_sock.exists() {
         if Instant::now() > deadline {
             bail!("agent never opened its socket; see {}", agent_dir.display());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // The first sync loaded the cache; let allocations settle, then read.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let warm_mib = vm_rss_mib(pid)?;
+    // The agent's first sync makes the server load the whole entry table, which can take
+    // longer than the agent's start: read until VmRSS has not grown for 5 s in a row.
+    let mut warm_mib = vm_rss_mib(pid)?;
+    let mut still = 0;
+    while still < 5 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = vm_rss_mib(pid)?;
+        still = if now > warm_mib + 0.5 { 0 } else { still + 1 };
+        warm_mib = warm_mib.max(now);
+    }
+    let warm_mib = vm_rss_mib(pid)?.max(warm_mib);
     let _ = agent.kill().await;
     let _ = server.kill().await;
     Ok(Rss { cold_mib, warm_mib })
