@@ -244,9 +244,14 @@ impl ServerCa {
 impl SvidMinter for ServerCa {
     fn mint_x509_svid(&self, request: MintX509Svid) -> Result<MintedX509Svid, MintError> {
         let now = self.clock.now();
-        let authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
-        let ca = authorities
+        // Take a copy of the active CA (certificate bytes and an `Arc` of its key) and sign
+        // outside the lock, so SVIDs for many agents are signed on several threads at once.
+        let ca = self
+            .authorities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .active_x509()
+            .cloned()
             .ok_or(MintError::NoAuthority("X.509"))?;
         let minted = ca
             .mint_x509_svid(
@@ -271,19 +276,25 @@ impl SvidMinter for ServerCa {
             return Err(MintError::JwtDisabled);
         }
         let now = unix_seconds(self.clock.now());
-        let authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
-        let (key, kid) = authorities
-            .active_jwt()
-            .ok_or(MintError::NoAuthority("JWT"))?;
+        // Copy what signing needs out of the lock (an `Arc` of the key, its kid and expiry)
+        // and sign outside it, as for X509-SVIDs.
+        let (key, kid, key_expires_at) = {
+            let authorities = self.authorities.lock().unwrap_or_else(|p| p.into_inner());
+            let (key, kid) = authorities
+                .active_jwt()
+                .ok_or(MintError::NoAuthority("JWT"))?;
+            let key_expires_at = authorities
+                .jwt_states()
+                .into_iter()
+                .find(|s| s.status == SlotStatus::Active)
+                .map(|active| unix_seconds(active.expires_at));
+            (key, kid.to_owned(), key_expires_at)
+        };
         let ttl = request.ttl.unwrap_or(self.defaults.jwt_svid_ttl);
         let mut expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
         // Like X509-SVIDs, a JWT-SVID never outlives the key that signed it.
-        if let Some(active) = authorities
-            .jwt_states()
-            .into_iter()
-            .find(|s| s.status == SlotStatus::Active)
-        {
-            expires_at = expires_at.min(unix_seconds(active.expires_at));
+        if let Some(key_expires_at) = key_expires_at {
+            expires_at = expires_at.min(key_expires_at);
         }
         let claims = JwtSvidClaims {
             sub: request.spiffe_id,
@@ -293,7 +304,7 @@ impl SvidMinter for ServerCa {
             iss: self.defaults.jwt_issuer.clone(),
             jti: None,
         };
-        let token = mint_jwt_svid(key.as_ref(), kid, &claims)
+        let token = mint_jwt_svid(key.as_ref(), &kid, &claims)
             .map_err(|e| MintError::InvalidRequest(e.to_string()))?;
         Ok(MintedJwtSvid {
             token,
