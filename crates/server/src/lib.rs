@@ -16,6 +16,7 @@ pub mod logging;
 pub use context::{ApiSettings, ServerContext};
 pub mod ca;
 pub mod catalog;
+pub mod prune;
 pub mod run;
 pub mod server_svid;
 mod wiring;

@@ -193,6 +193,7 @@ pub async fn run(
         server_svid.clone(),
         clock.clone(),
     );
+    crate::prune::spawn(catalog.datastore.clone(), clock.clone());
 
     let tcp_addr: SocketAddr = format!("{}:{}", config.bind_address, config.bind_port)
         .parse()
