@@ -1,7 +1,7 @@
 //! `entry create|update|delete|show|count`.
 
 use spire_proto::spire::api::server::entry::v1 as api;
-use spire_proto::spire::api::types::Entry;
+use spire_proto::spire::api::types::{Entry, Status};
 
 pub use super::entry_flags::{COUNT_FLAGS, CREATE_FLAGS, DELETE_FLAGS, SHOW_FLAGS, UPDATE_FLAGS};
 use super::entry_input::{
@@ -36,23 +36,12 @@ pub async fn create(
         .into_inner();
     // The API leaves failed entries out of the results; SPIRE shows the request's.
     for (r, e) in resp.results.iter_mut().zip(entries) {
-        if r.status.as_ref().is_some_and(|s| s.code != 0) {
-            r.entry = Some(e);
-        }
+        fill_failed(r.status.as_ref(), &mut r.entry, e);
     }
     let results: Vec<_> = resp
         .results
         .iter()
-        .map(|r| {
-            (
-                r.status.as_ref().map_or(0, |s| s.code),
-                r.status
-                    .as_ref()
-                    .map(|s| s.message.clone())
-                    .unwrap_or_default(),
-                r.entry.clone().unwrap_or_default(),
-            )
-        })
+        .map(|r| batch_outcome(r.status.as_ref(), r.entry.as_ref()))
         .collect();
     emit(c, format, &resp, |c| print_batch(c, &results, "create"))
 }
@@ -77,25 +66,30 @@ pub async fn update(
         .await?
         .into_inner();
     for (r, e) in resp.results.iter_mut().zip(entries) {
-        if r.status.as_ref().is_some_and(|s| s.code != 0) {
-            r.entry = Some(e);
-        }
+        fill_failed(r.status.as_ref(), &mut r.entry, e);
     }
     let results: Vec<_> = resp
         .results
         .iter()
-        .map(|r| {
-            (
-                r.status.as_ref().map_or(0, |s| s.code),
-                r.status
-                    .as_ref()
-                    .map(|s| s.message.clone())
-                    .unwrap_or_default(),
-                r.entry.clone().unwrap_or_default(),
-            )
-        })
+        .map(|r| batch_outcome(r.status.as_ref(), r.entry.as_ref()))
         .collect();
     emit(c, format, &resp, |c| print_batch(c, &results, "update"))
+}
+
+/// A failed batch item carries no entry; show the one that was sent instead.
+fn fill_failed(status: Option<&Status>, slot: &mut Option<Entry>, sent: Entry) {
+    if status.is_some_and(|s| s.code != 0) {
+        *slot = Some(sent);
+    }
+}
+
+/// (status code, status message, entry) of one batch result, as the printer wants them.
+fn batch_outcome(status: Option<&Status>, entry: Option<&Entry>) -> (i32, String, Entry) {
+    (
+        status.map_or(0, |s| s.code),
+        status.map(|s| s.message.clone()).unwrap_or_default(),
+        entry.cloned().unwrap_or_default(),
+    )
 }
 
 pub async fn delete(
