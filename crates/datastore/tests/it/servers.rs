@@ -115,37 +115,54 @@ impl TempDb {
     }
 
     /// Drops the database; call after closing every store on it.
+    ///
+    /// PostgreSQL 15 refuses `WITH (FORCE)` to a non-superuser while an autovacuum
+    /// worker (a process with no role) is on the database ("must be a member of the
+    /// role whose process is being terminated"). The worker finishes within moments,
+    /// so the drop is retried for a few seconds before the test fails.
     pub async fn drop_database(self) {
         let statement = match self.server {
             Server::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
             Server::MySql => format!("DROP DATABASE IF EXISTS {}", self.name),
         };
-        self.admin(&statement).await;
+        let mut attempt = 0;
+        loop {
+            match self.try_admin(&statement).await {
+                Ok(()) => return,
+                Err(e) if attempt < 40 => {
+                    attempt += 1;
+                    eprintln!("{statement}: {e}; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("{statement}: {e}"),
+            }
+        }
     }
 
     async fn admin(&self, statement: &str) {
+        self.try_admin(statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+
+    async fn try_admin(&self, statement: &str) -> Result<(), sqlx::Error> {
         match self.server {
             Server::Postgres => {
                 let options = postgres_options(&self.base).expect("SPIRE_RS_TEST_POSTGRES");
-                let mut c = sqlx::PgConnection::connect_with(&options)
-                    .await
-                    .expect("connect to SPIRE_RS_TEST_POSTGRES");
+                let mut c = sqlx::PgConnection::connect_with(&options).await?;
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
                     .execute(&mut c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{statement}: {e}"));
+                    .await?;
             }
             Server::MySql => {
                 let options = mysql_options(&self.base).expect("SPIRE_RS_TEST_MYSQL");
-                let mut c = sqlx::MySqlConnection::connect_with(&options)
-                    .await
-                    .expect("connect to SPIRE_RS_TEST_MYSQL");
+                let mut c = sqlx::MySqlConnection::connect_with(&options).await?;
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
                     .execute(&mut c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{statement}: {e}"));
+                    .await?;
             }
         }
+        Ok(())
     }
 }
 
