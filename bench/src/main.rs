@@ -4,6 +4,9 @@
 //!
 //! Usage: spire-bench --crypto (raw limits only), or
 //!        spire-bench --ours DIR --stock DIR --stripped DIR --out DIR [--smoke] [--analysis FILE]
+//!                    [--only agent,signing,server]
+//! `--only` runs just those scenario groups (for a quick look at one number while working);
+//! a full report needs all of them.
 
 mod crypto;
 mod entries;
@@ -33,6 +36,14 @@ struct Args {
     out: PathBuf,
     analysis: Option<PathBuf>,
     smoke: bool,
+    /// Scenario groups to run; empty means all.
+    only: Vec<String>,
+}
+
+impl Args {
+    fn runs(&self, group: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|g| g == group)
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -69,16 +80,16 @@ async fn main() -> Result<()> {
     }
     for round in 0..plan.rounds {
         let order: Vec<&Impl> = if round % 2 == 0 { impls.iter().collect() } else { impls.iter().rev().collect() };
-        for imp in &order {
+        for imp in order.iter().filter(|_| args.runs("agent")) {
             let r = scenarios::agent::run(imp, &work, &plan, round, uid, &mut results).await;
             note(&mut results, "agent", imp.name, round, r);
         }
-        for imp in &order {
+        for imp in order.iter().filter(|_| args.runs("signing")) {
             let r = scenarios::signing::run(imp, &work, &plan, round, &mut results).await;
             note(&mut results, "signing", imp.name, round, r);
         }
     }
-    for imp in &impls {
+    for imp in impls.iter().filter(|_| args.runs("server")) {
         let r = scenarios::server::run(imp, &work, &plan, 0, &mut results).await;
         note(&mut results, "server", imp.name, 0, r);
     }
@@ -150,6 +161,7 @@ fn write_plots(dir: &Path, results: &Results) -> Result<Vec<String>> {
 fn parse_args() -> Result<Args> {
     let mut it = std::env::args().skip(1);
     let (mut ours, mut stock, mut stripped, mut out, mut analysis, mut smoke) = (None, None, None, None, None, false);
+    let mut only = Vec::new();
     while let Some(a) = it.next() {
         let mut val = || it.next().map(PathBuf::from).with_context(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -159,6 +171,15 @@ fn parse_args() -> Result<Args> {
             "--out" => out = Some(val()?),
             "--analysis" => analysis = Some(val()?),
             "--smoke" => smoke = true,
+            "--only" => {
+                let list = it.next().context("--only needs a value")?;
+                for group in list.split(',') {
+                    if !["agent", "signing", "server"].contains(&group) {
+                        bail!("--only: unknown scenario group {group:?} (expected agent, signing or server)");
+                    }
+                    only.push(group.to_owned());
+                }
+            }
             other => bail!("unknown argument {other}"),
         }
     }
@@ -169,6 +190,7 @@ fn parse_args() -> Result<Args> {
         out: out.context("--out DIR")?,
         analysis,
         smoke,
+        only,
     })
 }
 

@@ -44,6 +44,11 @@ pub fn tls_incoming(listener: TcpListener, config: Arc<rustls::ServerConfig>) ->
                     continue;
                 }
             };
+            // Without TCP_NODELAY, Nagle's algorithm holds small HTTP/2 frames until the
+            // peer's delayed ACK (~40 ms on Linux): every unary call would pay it.
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(peer = %peer, error = %e, "Failed to set TCP_NODELAY");
+            }
             let acceptor = acceptor.clone();
             let conn_tx = tx.clone();
             tokio::spawn(async move {
