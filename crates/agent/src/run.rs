@@ -29,8 +29,8 @@ const ATTEST_ATTEMPTS: u32 = 6;
 /// Why the agent stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("invalid log configuration: {0}")]
-    Logging(String),
+    #[error(transparent)]
+    Logging(#[from] spire_logging::LoggingError),
     #[error("data_dir {path}: {source}")]
     DataDir {
         path: String,
@@ -65,7 +65,12 @@ pub async fn run(
     options: RunOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), AgentError> {
-    init_logging(&config)?;
+    spire_logging::init(spire_logging::LogSettings {
+        level: &config.log.level,
+        format: &config.log.format,
+        file: config.log.file.as_deref(),
+        own_crates: &["spire_agent_runtime", "spire_agent"],
+    })?;
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
@@ -253,58 +258,4 @@ fn prepare_data_dir(dir: &Path) -> Result<(), AgentError> {
     };
     std::fs::create_dir_all(dir).map_err(err)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)
-}
-
-/// Logs as SPIRE writes them: `log_level`, `log_format` text or json, to stderr or `log_file`.
-fn init_logging(config: &AgentConfig) -> Result<(), AgentError> {
-    let level = match config.log.level.to_ascii_uppercase().as_str() {
-        "TRACE" => "trace",
-        "DEBUG" => "debug",
-        "" | "INFO" => "info",
-        "WARN" | "WARNING" => "warn",
-        "ERROR" | "FATAL" | "PANIC" => "error",
-        other => {
-            return Err(AgentError::Logging(format!(
-                "invalid log_level {other:?}: expected one of TRACE, DEBUG, INFO, WARN, ERROR"
-            )));
-        }
-    };
-    let json = match config.log.format.to_ascii_lowercase().as_str() {
-        "" | "text" => false,
-        "json" => true,
-        other => {
-            return Err(AgentError::Logging(format!(
-                "invalid log_format {other:?}: expected text or json"
-            )));
-        }
-    };
-    // Third-party crates stay at warn so DEBUG shows the agent's own story.
-    let filter = tracing_subscriber::EnvFilter::new(format!(
-        "warn,spire_agent_runtime={level},spire_agent={level}"
-    ));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(false);
-    let writer = match &config.log.file {
-        Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| {
-                    AgentError::Logging(format!("cannot open log_file {}: {e}", path.display()))
-                })?;
-            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file))
-        }
-        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
-    };
-    let builder = builder.with_writer(writer);
-    // try_init fails only when a subscriber is already installed (in-process tests).
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-    Ok(())
 }

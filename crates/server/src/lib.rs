@@ -11,7 +11,6 @@ pub mod api;
 pub mod authorized;
 pub mod context;
 pub mod endpoints;
-pub mod logging;
 
 pub use context::{ApiSettings, ServerContext};
 pub mod ca;

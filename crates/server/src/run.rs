@@ -40,7 +40,7 @@ pub enum ServerError {
     #[error(transparent)]
     Config(#[from] spire_config::ConfigError),
     #[error(transparent)]
-    Logging(#[from] crate::logging::LoggingError),
+    Logging(#[from] spire_logging::LoggingError),
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
     #[error(transparent)]
@@ -119,11 +119,17 @@ pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    crate::logging::init(
-        &config.log.level,
-        &config.log.format,
-        config.log.file.as_deref(),
-    )?;
+    spire_logging::init(spire_logging::LogSettings {
+        level: &config.log.level,
+        format: &config.log.format,
+        file: config.log.file.as_deref(),
+        own_crates: &[
+            "spire_server_runtime",
+            "spire_server",
+            "spire_ca",
+            "spire_datastore",
+        ],
+    })?;
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
