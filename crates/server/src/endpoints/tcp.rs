@@ -132,3 +132,68 @@ impl AsyncWrite for TlsConn {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    fn server_config() -> (
+        Arc<rustls::ServerConfig>,
+        rustls_pki_types::CertificateDer<'static>,
+    ) {
+        let key = rcgen::KeyPair::generate().expect("P-256 keygen");
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("valid DNS name")
+            .self_signed(&key)
+            .expect("self-signed");
+        let der = cert.der().clone();
+        let key =
+            rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).expect("PKCS#8 key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("default versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![der.clone()], key)
+        .expect("server config");
+        (Arc::new(config), der)
+    }
+
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        let (config, cert) = server_config();
+        let listener = bind_tcp("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let mut incoming = tls_incoming(listener, config);
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).expect("root");
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("default versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        let name = rustls_pki_types::ServerName::try_from("localhost").expect("name");
+        let _client = connector.connect(name, tcp).await.expect("handshake");
+
+        let conn = incoming
+            .next()
+            .await
+            .expect("a connection")
+            .expect("handshake ok");
+        assert_eq!(conn.info.peer_addr.map(|a| a.ip()), Some(addr.ip()));
+        assert!(
+            conn.stream.get_ref().0.nodelay().expect("getsockopt"),
+            "TCP_NODELAY must be set on accepted API connections"
+        );
+    }
+}
