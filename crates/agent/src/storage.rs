@@ -3,13 +3,11 @@
 //! "reattestable": bool}`, each PEM base64-encoded as Go encodes `[]byte`), so a data dir
 //! written by stock SPIRE opens here and the other way round.
 //!
-//! Writes are crash-safe: a temporary file (0600) is written and fsynced, renamed over the
-//! old file, and the directory is fsynced, so a kill at any point leaves the old or the new
-//! state, never a torn file.
+//! Writes go through `spire-atomic-file` (random 0600 temporary file, fsync, rename, fsync of
+//! the directory), so a kill at any point leaves the old or the new state, never a torn file.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -19,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 /// The file name SPIRE uses inside `data_dir`.
 pub const AGENT_DATA_FILE: &str = "agent-data.json";
+
+/// The agent SVID is not secret, but SPIRE keeps the file owner-only and so do we.
+const AGENT_DATA_FILE_MODE: u32 = 0o600;
 
 /// A larger file is not agent state: refuse it rather than read it into memory.
 const MAX_AGENT_DATA_BYTES: u64 = 16 * 1024 * 1024;
@@ -120,9 +121,11 @@ impl Storage {
         let mut next = guard.clone();
         change(&mut next);
         let bytes = encode(&next);
-        replace_file(&self.path, &bytes).map_err(|source| StorageError::Write {
-            path: self.path.display().to_string(),
-            source,
+        spire_atomic_file::replace(&self.path, &bytes, AGENT_DATA_FILE_MODE).map_err(|e| {
+            StorageError::Write {
+                path: self.path.display().to_string(),
+                source: e.into(),
+            }
         })?;
         *guard = next;
         Ok(())
@@ -216,30 +219,6 @@ pub(crate) fn encode(data: &AgentData) -> Vec<u8> {
     };
     // Serializing a struct of strings and a bool cannot fail.
     serde_json::to_vec(&json).unwrap_or_default()
-}
-
-/// Replaces `path` with `contents`, crash-safely, as a 0600 file.
-fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let temp = dir.join(format!(".{AGENT_DATA_FILE}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        // Best effort: a leftover temp file is harmless.
-        let _ = fs::remove_file(&temp);
-    }
-    result
 }
 
 #[cfg(test)]

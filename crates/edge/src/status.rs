@@ -1,7 +1,6 @@
 //! The status file: the host's latest health report as JSON, replaced atomically after each
 //! round so `spire-edge status` (another process) always reads a whole report.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,17 +42,12 @@ impl StatusReport {
         self.plugins.iter().all(|p| p.healthy)
     }
 
-    /// Writes to a temp file beside `path`, fsyncs and renames over `path`.
+    /// Replaces `path` crash-safely (`spire-atomic-file`). 0644: `spire-edge status` may run
+    /// as another user, and the file holds no secret.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("json.tmp");
+        std::fs::create_dir_all(spire_atomic_file::parent_dir(path))?;
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        Ok(spire_atomic_file::replace(path, &json, 0o644)?)
     }
 
     pub fn read(path: &Path) -> std::io::Result<Self> {

@@ -11,20 +11,23 @@
 //! }
 //! ```
 //!
-//! The file is replaced atomically (temp file in the same directory, fsync, rename, fsync of
-//! the directory) so a reader never sees a half-written bundle. This crate is pure: it renders
+//! The file is replaced atomically through `spire-atomic-file` (random temp file in the same
+//! directory, fsync, rename, fsync of the directory) so a reader never sees a half-written
+//! bundle. It is 0644: a trust bundle is public, and the broker reading it usually runs as
+//! another user. Missing parent directories are created. This crate is pure: it renders
 //! bundles and writes files; when to publish (at start and after each rotation that changed the
 //! bundle) is the server's decision.
 
-mod atomic;
 mod config;
 
-pub use atomic::write_atomically;
 pub use config::{BundleFormat, DiskPublisherConfig};
 
 use std::path::Path;
 
 use spire_spiffe::bundle::Bundle;
+
+/// A trust bundle is public; readers (brokers, proxies) often run as other users.
+const BUNDLE_FILE_MODE: u32 = 0o644;
 
 /// The plugin name in server.conf.
 pub const PLUGIN_NAME: &str = "disk";
@@ -67,10 +70,13 @@ impl DiskBundlePublisher {
     /// Renders `bundle` in the configured format and replaces the file with it.
     pub fn publish(&self, bundle: &Bundle) -> Result<(), PublishError> {
         let bytes = render(bundle, self.config.format)?;
-        write_atomically(&self.config.path, &bytes).map_err(|source| PublishError::Write {
-            path: self.config.path.display().to_string(),
+        let path = &self.config.path;
+        let failed = |source| PublishError::Write {
+            path: path.display().to_string(),
             source,
-        })
+        };
+        std::fs::create_dir_all(spire_atomic_file::parent_dir(path)).map_err(failed)?;
+        spire_atomic_file::replace(path, &bytes, BUNDLE_FILE_MODE).map_err(|e| failed(e.into()))
     }
 }
 

@@ -119,31 +119,13 @@ fn certs_pem(certs: &[Certificate]) -> String {
         .collect()
 }
 
-/// Writes through a temporary file renamed into place (SPIRE's `diskutil`
-/// atomic writes), so a reader never sees half a key; the mode is set before
-/// any byte is written, so a private key is never world-readable.
+/// Writes crash-safely (SPIRE's `diskutil` atomic writes) through `spire-atomic-file`: the
+/// temporary file has a random name, is created O_EXCL and 0600, so a file planted in a
+/// shared `-write` directory (`svid.0.key.tmp`) is never opened, and a reader never sees half
+/// a key. `mode` is exact whatever the umask.
 fn write_file(path: &Path, data: &str, mode: u32) -> Result<(), CliError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let io_error = |source| CliError::Io {
+    spire_atomic_file::replace(path, data.as_bytes(), mode).map_err(|e| CliError::Io {
         context: format!("failed to write {}", path.display()),
-        source,
-    };
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp_name);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io_error)?;
-    file.write_all(data.as_bytes()).map_err(io_error)?;
-    file.sync_all().map_err(io_error)?;
-    drop(file);
-    // `mode` is masked by the umask at creation; pin it exactly.
-    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(mode))
-        .map_err(io_error)?;
-    std::fs::rename(&tmp, path).map_err(io_error)
+        source: e.into(),
+    })
 }

@@ -1,6 +1,5 @@
 //! `x509 mint` and `jwt mint`: SVIDs minted by the server for any SPIFFE ID.
 
-use std::io::Write as _;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -223,27 +222,14 @@ fn jwt_expiry(token: &str) -> Option<i64> {
     claims.get("exp")?.as_f64().map(|e| e as i64)
 }
 
-/// Writes `data` to a temporary sibling then renames it over `path`, so a
-/// crash leaves the old file or the new one; `mode` applies whatever the umask.
+/// Replaces `path` with `data` crash-safely through `spire-atomic-file` (random O_EXCL 0600
+/// temporary file in the same directory, so nothing planted in a shared `-write` directory is
+/// ever opened); `mode` applies whatever the umask.
 fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<(), CliError> {
-    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-    let io = |context: &str, source| CliError::Io {
-        context: format!("{context} {}", path.display()),
-        source,
-    };
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(|e| io("open", e))?;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(|e| io("chmod", e))?;
-    file.write_all(data).map_err(|e| io("write", e))?;
-    file.sync_all().map_err(|e| io("sync", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io("rename", e))
+    spire_atomic_file::replace(path, data, mode).map_err(|e| CliError::Io {
+        context: format!("write {}", path.display()),
+        source: e.into(),
+    })
 }
 
 #[cfg(test)]

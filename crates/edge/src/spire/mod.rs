@@ -6,8 +6,7 @@ pub mod health;
 pub mod render;
 pub mod supervisor;
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -103,17 +102,7 @@ fn prepare_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
-/// Writes `bytes` 0600 whatever the umask, via a temp file renamed into place.
+/// Writes `bytes` 0600 whatever the umask, crash-safely (`spire-atomic-file`).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("conf.tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(tmp, path)
+    Ok(spire_atomic_file::replace(path, bytes, 0o600)?)
 }

@@ -1,7 +1,6 @@
 //! The `disk` KeyManager: keys persisted in one JSON file (server: `keys_path`; agent:
 //! `<directory>/keys.json`), replaced crash-safely with mode 0600 on every generation.
 
-mod atomic_write;
 mod keys_file;
 
 use std::collections::HashMap;
@@ -18,6 +17,9 @@ use crate::software_key::SoftwareKey;
 
 /// The file name the agent's `directory` form keeps its keys in.
 pub const AGENT_KEYS_FILE_NAME: &str = "keys.json";
+
+/// Private key files are readable by their owner only, whatever the umask.
+const KEY_FILE_MODE: u32 = 0o600;
 
 /// A key file larger than this is refused rather than read into memory.
 pub const MAX_KEYS_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -63,8 +65,10 @@ impl DiskKeyManager {
     /// A missing file means no keys yet; a missing parent directory is created with mode 0700.
     pub fn open(keys_path: impl AsRef<Path>) -> Result<Self, DiskKeyManagerError> {
         let path = keys_path.as_ref().to_owned();
-        ensure_dir(atomic_write::parent_dir(&path))?;
-        atomic_write::sweep_stale_temp_files(&path).map_err(|source| {
+        ensure_dir(spire_atomic_file::parent_dir(&path))?;
+        // A writer killed mid-replace leaves a temporary copy of the keys; remove it so key
+        // material does not pile up in the directory.
+        spire_atomic_file::sweep_stale_temp_files(&path).map_err(|source| {
             DiskKeyManagerError::Write {
                 path: path.clone(),
                 source,
@@ -99,10 +103,10 @@ impl KeyManager for DiskKeyManager {
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
         let others = keys.values().filter(|k| k.id() != id).map(Arc::as_ref);
         let bytes = keys_file::encode(others.chain(std::iter::once(key.as_ref())));
-        atomic_write::replace_file(&self.path, &bytes).map_err(|source| {
+        spire_atomic_file::replace(&self.path, &bytes, KEY_FILE_MODE).map_err(|e| {
             KeyManagerError::from(DiskKeyManagerError::Write {
                 path: self.path.clone(),
-                source,
+                source: e.into(),
             })
         })?;
         keys.insert(id.to_owned(), Arc::clone(&key));
