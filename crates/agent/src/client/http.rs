@@ -1,17 +1,30 @@
-//! A minimal HTTP/1.1 GET for `trust_bundle_url`: https with the system's trust roots, or
-//! plain http over `trust_bundle_unix_socket`. One request, `Connection: close`, body read to
-//! the end (Content-Length or chunked), size-capped. Not a general HTTP client.
+//! The HTTP GET behind `trust_bundle_url`: https with the system's trust roots, or plain http
+//! over `trust_bundle_unix_socket`. One request on one connection, driven by hyper's HTTP/1.1
+//! client; the body is size-capped and the whole exchange is time-boxed. Not a general client.
+//!
+//! Security: the server at `trust_bundle_url` is not trusted yet (that is the point of the
+//! download), so it may answer anything. HTTP framing (status line, headers, chunked encoding)
+//! is parsed by hyper, whose length arithmetic is checked, instead of by hand: a hand-written
+//! parser here once panicked on a chunk size of `ffffffffffffffff`. What hyper does not bound
+//! for us we bound here: the body ([`MAX_RESPONSE_BYTES`], counted as it arrives, so an endless
+//! body is cut off) and the time ([`TIMEOUT`], so a server that trickles bytes or never answers
+//! does not hold the agent's start-up).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
+use hyper::body::Bytes;
+use hyper::{Request, StatusCode, Uri, header};
+use hyper_util::rt::TokioIo;
 use rustls_pki_types::{CertificateDer, ServerName, pem::PemObject};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Bundles are small; anything larger is refused.
-const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Connect, TLS handshake, request and the whole body must fit in this.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// Where Linux distributions keep the system trust roots (Debian, Fedora, openSUSE, Alpine).
 const SYSTEM_ROOTS: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
@@ -31,10 +44,12 @@ pub enum HttpError {
     Tls(#[from] rustls::Error),
     #[error("no system trust roots found (looked at $SSL_CERT_FILE and {0})")]
     NoRoots(String),
-    #[error("timed out")]
+    #[error("timed out after {}s", TIMEOUT.as_secs())]
     Timeout,
     #[error("unexpected status code: {0}")]
     Status(u16),
+    #[error("response body larger than {MAX_RESPONSE_BYTES} bytes")]
+    TooLarge,
     #[error("malformed response: {0}")]
     Malformed(String),
 }
@@ -47,26 +62,36 @@ pub async fn get(url: &str, unix_socket: Option<&Path>) -> Result<Vec<u8>, HttpE
 }
 
 async fn get_inner(url: &str, unix_socket: Option<&Path>) -> Result<Vec<u8>, HttpError> {
-    let (scheme, rest) = url
-        .split_once("://")
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| HttpError::Url(format!("{url:?}: {e}")))?;
+    let scheme = uri
+        .scheme_str()
         .ok_or_else(|| HttpError::Url(format!("{url:?} has no scheme")))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() || authority.contains('@') {
-        return Err(HttpError::Url(format!("{url:?} has no usable host")));
-    }
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: spire-agent\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    );
+    let authority = uri
+        .authority()
+        .filter(|a| !a.host().is_empty() && !a.as_str().contains('@'))
+        .ok_or_else(|| HttpError::Url(format!("{url:?} has no usable host")))?
+        .clone();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let request = Request::get(path)
+        .header(header::HOST, authority.as_str())
+        .header(header::USER_AGENT, "spire-agent")
+        .header(header::ACCEPT, "*/*")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| HttpError::Url(format!("{url:?}: {e}")))?;
     match (scheme, unix_socket) {
         ("http", Some(socket)) => {
             let stream = tokio::net::UnixStream::connect(socket).await?;
-            exchange(stream, &request).await
+            exchange(stream, request).await
         }
         ("https", None) => {
-            let (host, port) = split_host_port(authority, 443)?;
+            // `Uri::host` keeps an IPv6 literal's brackets; sockets and SNI want it bare.
+            let host = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let port = authority.port_u16().unwrap_or(443);
             let name = ServerName::try_from(host.to_owned())
                 .map_err(|_| HttpError::Url(format!("{host:?} is not a valid host")))?;
             let config = rustls::ClientConfig::builder_with_provider(spire_tls::provider())
@@ -77,7 +102,7 @@ async fn get_inner(url: &str, unix_socket: Option<&Path>) -> Result<Vec<u8>, Htt
             let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
                 .connect(name, tcp)
                 .await?;
-            exchange(tls, &request).await
+            exchange(tls, request).await
         }
         ("http", None) => Err(HttpError::Url(
             "trust_bundle_url must use https unless trust_bundle_unix_socket is set".into(),
@@ -86,29 +111,6 @@ async fn get_inner(url: &str, unix_socket: Option<&Path>) -> Result<Vec<u8>, Htt
             "trust_bundle_url must use http when trust_bundle_unix_socket is set".into(),
         )),
         (other, None) => Err(HttpError::Url(format!("unsupported scheme {other:?}"))),
-    }
-}
-
-fn split_host_port(authority: &str, default_port: u16) -> Result<(&str, u16), HttpError> {
-    if let Some(rest) = authority.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| HttpError::Url(format!("bad IPv6 authority {authority:?}")))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p
-                .parse()
-                .map_err(|_| HttpError::Url(format!("bad port {p:?}")))?,
-            None => default_port,
-        };
-        return Ok((host, port));
-    }
-    match authority.rsplit_once(':') {
-        Some((host, p)) => Ok((
-            host,
-            p.parse()
-                .map_err(|_| HttpError::Url(format!("bad port {p:?}")))?,
-        )),
-        None => Ok((authority, default_port)),
     }
 }
 
@@ -130,147 +132,65 @@ fn system_roots() -> Result<rustls::RootCertStore, HttpError> {
     Err(HttpError::NoRoots(SYSTEM_ROOTS.join(", ")))
 }
 
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
-    request: &str,
-) -> Result<Vec<u8>, HttpError> {
-    stream.write_all(request.as_bytes()).await?;
-    stream.flush().await?;
-    let mut raw = Vec::new();
-    let mut limited = (&mut stream).take(MAX_RESPONSE_BYTES as u64 + 1);
-    limited.read_to_end(&mut raw).await?;
-    if raw.len() > MAX_RESPONSE_BYTES {
-        return Err(HttpError::Malformed(format!(
-            "response larger than {MAX_RESPONSE_BYTES} bytes"
-        )));
-    }
-    parse_response(&raw)
-}
-
-/// The body of a complete HTTP/1.1 response, when its status is 200.
-pub(crate) fn parse_response(raw: &[u8]) -> Result<Vec<u8>, HttpError> {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| HttpError::Malformed("no end of headers".into()))?;
-    let head = std::str::from_utf8(&raw[..split])
-        .map_err(|_| HttpError::Malformed("headers are not UTF-8".into()))?;
-    let body = &raw[split + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let code: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| HttpError::Malformed(format!("bad status line {status_line:?}")))?;
-    if code != 200 {
-        return Err(HttpError::Status(code));
-    }
-    let mut chunked = false;
-    let mut length = None;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        } else if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| HttpError::Malformed(format!("bad Content-Length {value:?}")))?,
-            );
+/// Sends `request` on a fresh HTTP/1.1 connection over `stream` and returns the body of a
+/// 200 answer, at most [`MAX_RESPONSE_BYTES`] of it.
+async fn exchange<S>(stream: S, request: Request<Empty<Bytes>>) -> Result<Vec<u8>, HttpError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(malformed)?;
+    let response = async move {
+        let response = sender.send_request(request).await.map_err(malformed)?;
+        if response.status() != StatusCode::OK {
+            return Err(HttpError::Status(response.status().as_u16()));
         }
-    }
-    if chunked {
-        return dechunk(body);
-    }
-    match length {
-        Some(n) if body.len() < n => Err(HttpError::Malformed("truncated body".into())),
-        Some(n) => Ok(body[..n].to_vec()),
-        None => Ok(body.to_vec()),
+        // A Content-Length over the cap is refused before any of the body is read.
+        if hyper::body::Body::size_hint(response.body()).lower() > MAX_RESPONSE_BYTES as u64 {
+            return Err(HttpError::TooLarge);
+        }
+        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    HttpError::TooLarge
+                } else {
+                    HttpError::Malformed(chain(e.as_ref()))
+                }
+            })?;
+        Ok(body.to_bytes().to_vec())
+    };
+    // The connection future does the socket I/O; it is polled here, beside the response, so
+    // nothing outlives this call (a timeout in `get` drops both).
+    let mut connection = std::pin::pin!(connection);
+    let mut response = std::pin::pin!(response);
+    tokio::select! {
+        result = &mut response => result,
+        closed = &mut connection => {
+            closed.map_err(malformed)?;
+            response.await
+        }
     }
 }
 
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, HttpError> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| HttpError::Malformed("truncated chunk size".into()))?;
-        let size_text = std::str::from_utf8(&body[..line_end])
-            .map_err(|_| HttpError::Malformed("chunk size is not UTF-8".into()))?;
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| HttpError::Malformed(format!("bad chunk size {size_text:?}")))?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size + 2 {
-            return Err(HttpError::Malformed("truncated chunk".into()));
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
+fn malformed(e: hyper::Error) -> HttpError {
+    HttpError::Malformed(chain(&e))
+}
+
+/// `e` and its sources, so "error reading a body" says why.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
     }
+    text
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_length_body_is_returned() {
-        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        assert_eq!(parse_response(raw).expect("ok"), b"hello");
-    }
-
-    #[test]
-    fn chunked_body_is_reassembled() {
-        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n";
-        assert_eq!(parse_response(raw).expect("ok"), b"hello");
-    }
-
-    #[test]
-    fn non_200_status_is_an_error() {
-        let raw = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-        assert!(matches!(parse_response(raw), Err(HttpError::Status(404))));
-    }
-
-    #[tokio::test]
-    async fn bundle_is_fetched_over_a_unix_socket() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let socket = dir.path().join("bundle.sock");
-        let listener = tokio::net::UnixListener::bind(&socket).expect("bind");
-        let server = tokio::spawn(async move {
-            let (mut stream, _) = listener.accept().await.expect("accept");
-            let mut buf = [0u8; 1024];
-            let n = stream.read(&mut buf).await.expect("read request");
-            let request = String::from_utf8_lossy(&buf[..n]).to_string();
-            stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nbundle")
-                .await
-                .expect("write");
-            request
-        });
-        let body = get("http://localhost/bundle.pem", Some(&socket))
-            .await
-            .expect("get");
-        assert_eq!(body, b"bundle");
-        let request = server.await.expect("server task");
-        assert!(
-            request.starts_with("GET /bundle.pem HTTP/1.1\r\n"),
-            "{request}"
-        );
-    }
-
-    #[tokio::test]
-    async fn plain_http_without_a_unix_socket_is_refused() {
-        let err = get("http://example.org/b", None)
-            .await
-            .expect_err("refused");
-        assert!(err.to_string().contains("must use https"), "{err}");
-    }
-}
+#[path = "http_tests.rs"]
+mod tests;
