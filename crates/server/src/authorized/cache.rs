@@ -112,7 +112,8 @@ impl AuthorizedEntriesCache {
     }
 
     /// The entries `agent_id` is authorized for, by the current snapshot and the agent's node
-    /// selectors as stored now (so a re-attested agent's new selectors apply at once).
+    /// selectors as stored now (so a re-attested agent's new selectors apply at once); entries
+    /// expired by this cache's clock are left out.
     pub async fn authorized_for(
         &self,
         trust_domain: &str,
@@ -121,7 +122,7 @@ impl AuthorizedEntriesCache {
         let node_selectors: Vec<Selector> = self.datastore.node_selectors(agent_id).await?;
         let snapshot = self.snapshot().await?;
         let server_id = format!("spiffe://{trust_domain}/spire/server");
-        Ok(snapshot.authorized_for(agent_id, &server_id, &node_selectors))
+        Ok(snapshot.authorized_for(agent_id, &server_id, &node_selectors, self.clock.now()))
     }
 
     async fn full_load(&self, now: SystemTime) -> Result<Loaded, DataStoreError> {
@@ -319,5 +320,35 @@ mod tests {
         add_entry(&*ds, AGENT, "spiffe://example.org/a").await;
         cache.invalidate().await;
         assert_eq!(cache.snapshot().await.expect("poll").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_entry_stops_being_authorized_when_it_expires_before_any_prune() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let ds = store(&dir).await;
+        let clock = Arc::new(FakeClock::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000),
+        ));
+        let cache = AuthorizedEntriesCache::new(ds.clone(), clock.clone());
+        ds.create_registration_entry(&RegistrationEntry {
+            parent_id: AGENT.into(),
+            spiffe_id: "spiffe://example.org/short-lived".into(),
+            selectors: vec![Selector::new("unix", "uid:1").expect("valid selector")],
+            expires_at: 1_010,
+            ..RegistrationEntry::default()
+        })
+        .await
+        .expect("entry is created");
+        let seen = cache
+            .authorized_for("example.org", AGENT)
+            .await
+            .expect("load");
+        assert_eq!(seen.len(), 1, "not expired yet");
+        clock.advance(Duration::from_secs(10));
+        let seen = cache
+            .authorized_for("example.org", AGENT)
+            .await
+            .expect("poll");
+        assert!(seen.is_empty(), "expired at 1010: {seen:?}");
     }
 }

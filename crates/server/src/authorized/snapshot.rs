@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use spire_datastore::RegistrationEntry;
 use spire_spiffe::Selector;
@@ -67,12 +68,22 @@ impl EntrySnapshot {
     /// Security: an alias with no selectors would match every agent, so it matches none (the
     /// Entry API refuses such entries anyway). Descendants are followed through SPIFFE IDs
     /// with a visited set, so a cycle of entries (A parents B parents A) ends.
+    ///
+    /// Security: an entry whose `expires_at` is at or before `now` is not authorized, and
+    /// nothing is reached through it (an expired alias or parent entry authorizes no
+    /// descendants). Expired entries stay in the table until the pruner removes them, minutes
+    /// later; without this check they would go on being synced and signed until then.
     pub fn authorized_for(
         &self,
         agent_id: &str,
         server_id: &str,
         node_selectors: &[Selector],
+        now: SystemTime,
     ) -> Vec<Arc<RegistrationEntry>> {
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let live = |entry: &RegistrationEntry| entry.expires_at == 0 || entry.expires_at > now;
         let agent_selectors: HashSet<&Selector> = node_selectors.iter().collect();
         let mut found: BTreeMap<&str, &Arc<RegistrationEntry>> = BTreeMap::new();
         let mut visited: HashSet<&str> = HashSet::new();
@@ -80,7 +91,7 @@ impl EntrySnapshot {
 
         visited.insert(agent_id);
         queue.push_back(agent_id);
-        for alias in self.children(server_id) {
+        for alias in self.children(server_id).iter().filter(|e| live(e)) {
             let applies = !alias.selectors.is_empty()
                 && alias.selectors.iter().all(|s| agent_selectors.contains(s));
             if applies {
@@ -95,7 +106,7 @@ impl EntrySnapshot {
             if parent == server_id {
                 continue;
             }
-            for entry in self.children(parent) {
+            for entry in self.children(parent).iter().filter(|e| live(e)) {
                 found.insert(entry.entry_id.as_str(), entry);
                 if visited.insert(entry.spiffe_id.as_str()) {
                     queue.push_back(entry.spiffe_id.as_str());
@@ -116,6 +127,11 @@ mod tests {
 
     const AGENT: &str = "spiffe://example.org/spire/agent/join_token/t1";
     const SERVER: &str = "spiffe://example.org/spire/server";
+    const NOW_SECS: i64 = 1_700_000_000;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + std::time::Duration::from_secs(NOW_SECS.unsigned_abs())
+    }
 
     fn sel(kind: &str, value: &str) -> Selector {
         Selector::new(kind, value).expect("test selectors are valid")
@@ -151,7 +167,7 @@ mod tests {
                 &[sel("unix", "uid:2")],
             ),
         ]);
-        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[])), ["a"]);
+        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[], now())), ["a"]);
     }
 
     #[test]
@@ -194,7 +210,7 @@ mod tests {
             sel("x509pop", "serialnumber:1"),
         ];
         assert_eq!(
-            ids(&snap.authorized_for(AGENT, SERVER, &node)),
+            ids(&snap.authorized_for(AGENT, SERVER, &node, now())),
             ["alias", "web", "wide"]
         );
     }
@@ -203,7 +219,7 @@ mod tests {
     fn an_alias_without_selectors_matches_no_agent() {
         let snap = EntrySnapshot::new([entry("empty", SERVER, "spiffe://example.org/n", &[])]);
         assert!(
-            snap.authorized_for(AGENT, SERVER, &[sel("a", "b")])
+            snap.authorized_for(AGENT, SERVER, &[sel("a", "b")], now())
                 .is_empty()
         );
     }
@@ -232,7 +248,7 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            ids(&snap.authorized_for(AGENT, SERVER, &[])),
+            ids(&snap.authorized_for(AGENT, SERVER, &[], now())),
             ["1", "2", "3"]
         );
     }
@@ -256,7 +272,7 @@ mod tests {
             entry("4", "spiffe://example.org/b", AGENT, &[sel("t", "4")]),
         ]);
         assert_eq!(
-            ids(&snap.authorized_for(AGENT, SERVER, &[])),
+            ids(&snap.authorized_for(AGENT, SERVER, &[], now())),
             ["1", "2", "3", "4"]
         );
     }
@@ -267,7 +283,7 @@ mod tests {
             entry("1", AGENT, SERVER, &[sel("t", "1")]),
             entry("alias", SERVER, "spiffe://example.org/n", &[sel("x", "y")]),
         ]);
-        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[])), ["1"]);
+        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[], now())), ["1"]);
     }
 
     #[test]
@@ -284,7 +300,7 @@ mod tests {
             "spiffe://example.org/a",
             &[sel("t", "1")],
         ));
-        assert!(snap.authorized_for(AGENT, SERVER, &[]).is_empty());
+        assert!(snap.authorized_for(AGENT, SERVER, &[], now()).is_empty());
         assert_eq!(snap.len(), 1);
         snap.upsert(entry(
             "2",
@@ -292,10 +308,10 @@ mod tests {
             "spiffe://example.org/b",
             &[sel("t", "2")],
         ));
-        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[])), ["2"]);
+        assert_eq!(ids(&snap.authorized_for(AGENT, SERVER, &[], now())), ["2"]);
         snap.remove("2");
         snap.remove("missing");
-        assert!(snap.authorized_for(AGENT, SERVER, &[]).is_empty());
+        assert!(snap.authorized_for(AGENT, SERVER, &[], now()).is_empty());
         assert_eq!(snap.len(), 1);
     }
 
@@ -312,9 +328,65 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            ids(&snap.authorized_for(AGENT, SERVER, &[])),
+            ids(&snap.authorized_for(AGENT, SERVER, &[], now())),
             ["1", "2", "3"]
         );
         assert_eq!(snap.len(), 3);
+    }
+
+    fn expiring(mut entry: RegistrationEntry, expires_at: i64) -> RegistrationEntry {
+        entry.expires_at = expires_at;
+        entry
+    }
+
+    #[test]
+    fn an_expired_entry_is_not_authorized_and_an_unexpired_one_is() {
+        let snap = EntrySnapshot::new([
+            expiring(
+                entry("past", AGENT, "spiffe://example.org/a", &[]),
+                NOW_SECS - 1,
+            ),
+            expiring(
+                entry("edge", AGENT, "spiffe://example.org/b", &[]),
+                NOW_SECS,
+            ),
+            expiring(
+                entry("future", AGENT, "spiffe://example.org/c", &[]),
+                NOW_SECS + 1,
+            ),
+            entry("never", AGENT, "spiffe://example.org/d", &[]),
+        ]);
+        assert_eq!(
+            ids(&snap.authorized_for(AGENT, SERVER, &[], now())),
+            ["future", "never"]
+        );
+    }
+
+    #[test]
+    fn nothing_is_reached_through_an_expired_parent_or_alias() {
+        let node = [sel("x509pop", "ca:fp")];
+        let snap = EntrySnapshot::new([
+            expiring(
+                entry("alias", SERVER, "spiffe://example.org/nodes", &node),
+                NOW_SECS - 10,
+            ),
+            entry(
+                "under-alias",
+                "spiffe://example.org/nodes",
+                "spiffe://example.org/w",
+                &[],
+            ),
+            expiring(
+                entry("mid", AGENT, "spiffe://example.org/mid", &[]),
+                NOW_SECS - 10,
+            ),
+            entry(
+                "under-mid",
+                "spiffe://example.org/mid",
+                "spiffe://example.org/x",
+                &[],
+            ),
+        ]);
+        assert!(snap.authorized_for(AGENT, SERVER, &node, now()).is_empty());
     }
 }

@@ -1,5 +1,6 @@
 //! BatchNewX509SVID and NewJWTSVID for an attested agent over a real CA.
 
+use spire_ca::clock::Clock;
 use spire_datastore::RegistrationEntry;
 use spire_proto::spire::api::server::svid::v1::svid_server::Svid;
 use spire_proto::spire::api::server::svid::v1::{
@@ -190,4 +191,66 @@ async fn jwt_svids_are_signed_only_for_authorized_entries() {
         .await
         .expect_err("no audience");
     assert_eq!(err.message(), "at least one audience is required");
+}
+
+/// Regression: an entry past its `expires_at` was signed until the pruner deleted it.
+#[tokio::test]
+async fn an_expired_entry_is_refused_for_x509_and_jwt_before_it_is_pruned() {
+    let fx = agent_fixture().await;
+    fx.add_join_token("tok-1", 600).await;
+    let agent = fx.attest_join_token("tok-1").await.expect("attested");
+    let now = fx
+        .clock
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after epoch")
+        .as_secs();
+    let entry_id = fx
+        .ctx
+        .datastore
+        .create_registration_entry(&RegistrationEntry {
+            parent_id: AGENT.into(),
+            spiffe_id: "spiffe://example.org/short".into(),
+            selectors: vec![Selector::new("unix", "uid:1").expect("valid")],
+            expires_at: i64::try_from(now).expect("fits") + 60,
+            ..RegistrationEntry::default()
+        })
+        .await
+        .expect("created")
+        .entry_id;
+    let x509 = |entry_id: String| BatchNewX509svidRequest {
+        params: vec![NewX509svidParams {
+            entry_id,
+            csr: csr(),
+        }],
+    };
+    let results = api(&fx)
+        .batch_new_x509svid(as_agent(x509(entry_id.clone()), &agent))
+        .await
+        .expect("authorized agent")
+        .into_inner()
+        .results;
+    assert_eq!(results[0].status.as_ref().expect("status").code, 0, "live");
+
+    fx.clock.advance(std::time::Duration::from_secs(61));
+    let results = api(&fx)
+        .batch_new_x509svid(as_agent(x509(entry_id.clone()), &agent))
+        .await
+        .expect("authorized agent")
+        .into_inner()
+        .results;
+    let status = results[0].status.as_ref().expect("status");
+    assert_eq!(status.code, Code::NotFound as i32, "{status:?}");
+    assert!(results[0].svid.is_none());
+    let err = api(&fx)
+        .new_jwtsvid(as_agent(
+            NewJwtsvidRequest {
+                entry_id,
+                audience: vec!["aud".into()],
+            },
+            &agent,
+        ))
+        .await
+        .expect_err("expired entry");
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
 }
