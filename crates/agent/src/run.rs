@@ -85,11 +85,9 @@ pub async fn run(
             file: config.join_token_file.clone(),
         },
     )?;
-    let (storage, storage_error) = Storage::open_or_reset(&config.data_dir);
-    if let Some(error) = storage_error {
-        tracing::error!(%error, "Ignoring unreadable agent data; the agent will attest again");
-    }
-    let storage = Arc::new(storage);
+    // A corrupt or unreadable agent-data.json stops the agent here, before anything is
+    // written: see `StorageError::Corrupt`.
+    let storage = Arc::new(Storage::open(&config.data_dir)?);
 
     let td = config.trust_domain.as_str().to_owned();
     let server_id = format!("spiffe://{td}/spire/server");

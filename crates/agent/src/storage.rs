@@ -40,7 +40,12 @@ pub struct AgentData {
 pub enum StorageError {
     #[error("agent data file {path}: cannot read: {source}")]
     Read { path: String, source: io::Error },
-    #[error("agent data file {path} is corrupt: {reason}")]
+    /// Refused rather than reset: starting with an empty state would make the agent attest
+    /// again and generate a new key over the one in keys.json, so a join-token agent (whose
+    /// token is spent) could never come back.
+    #[error(
+        "agent data file {path} is corrupt ({reason}); refusing to start so the agent keeps its key and identity: restore the file, or remove it to attest the agent again"
+    )]
     Corrupt { path: String, reason: String },
     #[error("agent data file {path}: cannot write: {source}")]
     Write { path: String, source: io::Error },
@@ -62,22 +67,6 @@ impl Storage {
             path,
             data: Mutex::new(data),
         })
-    }
-
-    /// Opens the state like [`Storage::open`], but starts empty when the file is unreadable
-    /// or corrupt, handing back the error so the caller can log it: the agent then attests
-    /// again instead of refusing to start. The bad file is overwritten on the next write.
-    pub fn open_or_reset(dir: &Path) -> (Storage, Option<StorageError>) {
-        match Storage::open(dir) {
-            Ok(storage) => (storage, None),
-            Err(e) => (
-                Storage {
-                    path: dir.join(AGENT_DATA_FILE),
-                    data: Mutex::new(AgentData::default()),
-                },
-                Some(e),
-            ),
-        }
     }
 
     pub fn path(&self) -> &Path {

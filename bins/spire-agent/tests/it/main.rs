@@ -6,6 +6,7 @@ mod interop;
 mod many_callers;
 mod rotation;
 mod server_restart;
+mod state_files;
 mod support;
 mod workload_errors;
 mod x509pop;

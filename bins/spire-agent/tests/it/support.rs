@@ -163,6 +163,19 @@ plugins {{
         node_attestor: &str,
         join_token: Option<&str>,
     ) {
+        self.launch_agent_with_node_attestor(node_attestor, join_token);
+        self.wait_for_agent_log("Starting agent APIs");
+    }
+
+    /// Like [`Env::start_agent`], without waiting for the agent to serve (it may exit).
+    pub fn launch_agent(&mut self, join_token: Option<&str>) {
+        self.launch_agent_with_node_attestor(
+            "NodeAttestor \"join_token\" {\n        plugin_data {}\n    }",
+            join_token,
+        );
+    }
+
+    fn launch_agent_with_node_attestor(&mut self, node_attestor: &str, join_token: Option<&str>) {
         let bundle = self.dir.path().join("bundle.pem");
         std::fs::write(&bundle, self.server_ok(&["bundle", "show"])).expect("bundle");
         let d = self.dir.path().display().to_string();
@@ -207,7 +220,6 @@ plugins {{
             .spawn()
             .expect("spawn spire-agent");
         self.agent = Some(child);
-        self.wait_for_agent_log("Starting agent APIs");
     }
 
     pub fn stop_agent(&mut self) {

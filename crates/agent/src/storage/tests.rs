@@ -101,16 +101,32 @@ fn corrupt_file_is_an_error_naming_the_file() {
 }
 
 #[test]
-fn corrupt_file_resets_to_empty_state_and_is_overwritten_on_next_write() {
+fn truncated_file_is_refused_and_kept_as_it_is() {
+    // Regression: a truncated agent-data.json used to be replaced by an empty state, so the
+    // agent attested again and generated a new key over keys.json; a join-token agent could
+    // then never come back.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(AGENT_DATA_FILE);
+    let storage = Storage::open(dir.path()).expect("open");
+    storage.store_bundle(vec![cert("root")]).expect("store");
+    let whole = std::fs::read(&path).expect("read");
+    let half = &whole[..whole.len() / 2];
+    std::fs::write(&path, half).expect("truncate");
+    let err = Storage::open(dir.path()).expect_err("a truncated file must not open");
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("is corrupt (EOF while parsing"), "{text}");
+    assert!(text.contains("refusing to start"), "{text}");
+    assert_eq!(std::fs::read(&path).expect("kept"), half);
+}
+
+#[test]
+fn a_private_key_block_is_no_certificate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(AGENT_DATA_FILE);
     let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", vec![1, 2, 3]));
     let doc = format!(r#"{{"svid":["{}"]}}"#, STANDARD.encode(pem.as_bytes()));
     std::fs::write(&path, doc).expect("write");
-    let (storage, err) = Storage::open_or_reset(dir.path());
-    let err = err.expect("a PRIVATE KEY block is no certificate");
+    let err = Storage::open(dir.path()).expect_err("refused");
     assert!(err.to_string().contains("expected CERTIFICATE"), "{err}");
-    assert_eq!(storage.data(), AgentData::default());
-    storage.store_bundle(vec![cert("root")]).expect("rewrite");
-    assert!(Storage::open(dir.path()).is_ok());
 }
