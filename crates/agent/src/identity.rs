@@ -65,6 +65,10 @@ pub struct WorkloadUpdate {
     pub bundle: Option<Bundle>,
     /// Keyed by trust domain name (`example.org`).
     pub federated_bundles: BTreeMap<String, Bundle>,
+    /// True while identities may still come: entries match the workload but some of their
+    /// SVIDs are still being minted, or the agent has not synced with the server yet. An
+    /// update with no identities and `pending` false means "no identity issued", at once.
+    pub pending: bool,
 }
 
 /// All trust bundles the agent knows, keyed by trust domain name; the agent's own included.

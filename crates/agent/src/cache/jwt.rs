@@ -1,6 +1,7 @@
 //! The JWT-SVID cache: tokens keyed by (SPIFFE ID, audience set), handed out again until half
-//! of their lifetime has passed, with a hard size limit enforced by evicting the least recently
-//! used token.
+//! of their lifetime has passed, with hard limits on the number of tokens and on their bytes
+//! (audiences are chosen by callers, so a count alone would not bound memory), enforced by
+//! evicting the least recently used tokens.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -10,6 +11,9 @@ use super::rotation::jwt_refresh_due;
 
 /// Default `jwt_svid_cache_max_size`.
 pub const DEFAULT_JWT_SVID_CACHE_MAX_SIZE: usize = 1000;
+
+/// Most bytes (SPIFFE IDs, audiences and tokens) the cache holds.
+pub const JWT_SVID_CACHE_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// What a JWT-SVID is cached under: audience order and duplicates do not matter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -25,12 +29,19 @@ impl JwtSvidKey {
             audience: audience.iter().cloned().collect(),
         }
     }
+
+    fn bytes(&self) -> usize {
+        self.spiffe_id.len() + self.audience.iter().map(String::len).sum::<usize>()
+    }
 }
 
-/// Cached JWT-SVIDs, at most `max_size` of them.
+/// Cached JWT-SVIDs, at most `max_size` of them and [`JWT_SVID_CACHE_MAX_BYTES`] in all.
 #[derive(Debug)]
 pub struct JwtSvidCache {
     max_size: usize,
+    max_bytes: usize,
+    /// Bytes of every key and token held.
+    bytes: usize,
     tokens: HashMap<JwtSvidKey, Slot>,
     /// Bumped on every access; the slot with the smallest stamp is the least recently used.
     clock: u64,
@@ -45,8 +56,15 @@ struct Slot {
 impl JwtSvidCache {
     /// A cache holding at most `max_size` tokens (0 = cache nothing).
     pub fn new(max_size: usize) -> Self {
+        Self::with_max_bytes(max_size, JWT_SVID_CACHE_MAX_BYTES)
+    }
+
+    /// A cache holding at most `max_size` tokens and `max_bytes` bytes.
+    pub fn with_max_bytes(max_size: usize, max_bytes: usize) -> Self {
         JwtSvidCache {
             max_size,
+            max_bytes,
+            bytes: 0,
             tokens: HashMap::new(),
             clock: 0,
         }
@@ -73,22 +91,27 @@ impl JwtSvidCache {
             .map(|slot| slot.svid.clone())
     }
 
-    /// Caches `svid` under `key`, evicting the least recently used token when full.
+    /// Caches `svid` under `key`, evicting the least recently used tokens while the cache is
+    /// over either limit. A token larger than the byte limit on its own is not cached.
     pub fn insert(&mut self, key: JwtSvidKey, svid: SignedJwtSvid) {
-        if self.max_size == 0 {
+        let size = key.bytes() + svid.token.len();
+        if self.max_size == 0 || size > self.max_bytes {
             return;
         }
         self.clock += 1;
-        if !self.tokens.contains_key(&key) && self.tokens.len() >= self.max_size {
+        if let Some(old) = self.tokens.remove(&key) {
+            self.bytes -= key.bytes() + old.svid.token.len();
+        }
+        while self.tokens.len() >= self.max_size || self.bytes + size > self.max_bytes {
             let oldest = self
                 .tokens
                 .iter()
                 .min_by_key(|(_, slot)| slot.last_used)
                 .map(|(key, _)| key.clone());
-            if let Some(oldest) = oldest {
-                self.tokens.remove(&oldest);
-            }
+            let Some(oldest) = oldest else { break };
+            self.remove(&oldest);
         }
+        self.bytes += size;
         self.tokens.insert(
             key,
             Slot {
@@ -98,9 +121,27 @@ impl JwtSvidCache {
         );
     }
 
+    /// Bytes held (keys and tokens).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn remove(&mut self, key: &JwtSvidKey) {
+        if let Some(slot) = self.tokens.remove(key) {
+            self.bytes -= key.bytes() + slot.svid.token.len();
+        }
+    }
+
     /// Drops every token for `spiffe_id` (its entry was deleted).
     pub fn remove_spiffe_id(&mut self, spiffe_id: &str) {
-        self.tokens.retain(|key, _| key.spiffe_id != spiffe_id);
+        let bytes = &mut self.bytes;
+        self.tokens.retain(|key, slot| {
+            let keep = key.spiffe_id != spiffe_id;
+            if !keep {
+                *bytes -= key.bytes() + slot.svid.token.len();
+            }
+            keep
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -196,5 +237,38 @@ mod tests {
         );
         cache.remove_spiffe_id("spiffe://td/a");
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn byte_limit_evicts_least_recently_used_and_counts_what_is_held() {
+        // Each key is "spiffe://td/a" (13) + a 50-byte audience, token 37 bytes: 100 bytes.
+        let mut cache = JwtSvidCache::with_max_bytes(100, 250);
+        let big = "x".repeat(50);
+        let key = |name: &str| {
+            JwtSvidKey::new(&format!("spiffe://td/{name}"), std::slice::from_ref(&big))
+        };
+        let tok = |name: &str| token(&format!("{name}{}", "t".repeat(36)), 1000, 2000);
+        cache.insert(key("a"), tok("a"));
+        cache.insert(key("b"), tok("b"));
+        assert_eq!(cache.bytes(), 200);
+        assert!(cache.fresh(&key("a"), 1001).is_some());
+        cache.insert(key("c"), tok("c"));
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.bytes(), 200);
+        assert!(
+            cache.fresh(&key("b"), 1001).is_none(),
+            "b was least recently used"
+        );
+        cache.remove_spiffe_id("spiffe://td/a");
+        assert_eq!(cache.bytes(), 100);
+    }
+
+    #[test]
+    fn token_larger_than_the_byte_limit_is_not_cached() {
+        let mut cache = JwtSvidCache::with_max_bytes(100, 64);
+        let key = JwtSvidKey::new("spiffe://td/a", &["y".repeat(100)]);
+        cache.insert(key.clone(), token("t", 1000, 2000));
+        assert!(cache.is_empty());
+        assert_eq!(cache.bytes(), 0);
     }
 }

@@ -53,7 +53,8 @@ pub struct CachedX509Svid {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadView {
     pub update: WorkloadUpdate,
-    /// False while some matching entry still waits for its first SVID.
+    /// False while some matching entry still waits for its first SVID, or before the first
+    /// sync (nothing is known yet about which entries match).
     pub complete: bool,
 }
 
@@ -79,6 +80,9 @@ pub struct SvidCache {
     /// Subscribed selector sets and how many subscribers hold each.
     subscriptions: BTreeMap<SelectorSet, usize>,
     jwt: JwtSvidCache,
+    /// Set by the first [`SvidCache::apply_sync`]: until then "no entry matches" means
+    /// "not known yet", not "no identity".
+    synced: bool,
 }
 
 #[derive(Debug)]
@@ -109,6 +113,7 @@ impl SvidCache {
             bundles,
             subscriptions: BTreeMap::new(),
             jwt: JwtSvidCache::new(limits.jwt_svid_cache_max_size),
+            synced: false,
         }
     }
 
@@ -117,6 +122,7 @@ impl SvidCache {
     /// least recently used first. The agent's own bundle is kept when the server sends none:
     /// it is what authenticates the server.
     pub fn apply_sync(&mut self, state: SyncedState) {
+        self.synced = true;
         let own = state
             .bundle
             .or_else(|| self.bundles.get(&self.trust_domain).cloned());
@@ -260,7 +266,7 @@ impl SvidCache {
     /// agent's bundle and the federated bundles its entries ask for.
     pub fn workload_view(&self, set: &SelectorSet) -> WorkloadView {
         let entries = self.matching_entries(set);
-        let mut complete = true;
+        let mut complete = self.synced;
         let mut identities = Vec::with_capacity(entries.len());
         let mut federated_bundles = BTreeMap::new();
         for entry in entries {
@@ -288,6 +294,7 @@ impl SvidCache {
                 identities,
                 bundle: self.bundles.get(&self.trust_domain).cloned(),
                 federated_bundles,
+                pending: !complete,
             },
             complete,
         }

@@ -222,5 +222,6 @@ pub(super) fn without_identities(update: &WorkloadUpdate) -> WorkloadUpdate {
         identities: Vec::new(),
         bundle: update.bundle.clone(),
         federated_bundles: update.federated_bundles.clone(),
+        pending: true,
     }
 }

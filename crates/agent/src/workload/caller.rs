@@ -1,14 +1,17 @@
-//! Who is calling: the security header check every Workload API call starts with, and the
+//! Who is calling: the security header check every Workload API call starts with, the
 //! attestation of the socket peer (pid/uid/gid from the kernel, never from the request) into
-//! the union of every WorkloadAttestor's selectors.
+//! the union of every WorkloadAttestor's selectors, and the check that the process attested is
+//! still the one that connected.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use spire_plugin::{WorkloadAttestor, WorkloadProcess};
 use spire_spiffe::Selector;
+use tokio::sync::Semaphore;
 use tonic::Status;
-use tonic::transport::server::UdsConnectInfo;
+
+use super::peer::CallerBinding;
 
 /// The metadata key every Workload API request must carry with the value `true`; it keeps a
 /// browser or SSRF-style proxy from being tricked into calling the socket.
@@ -25,33 +28,42 @@ pub(super) fn require_security_header<T>(request: &tonic::Request<T>) -> Result<
     }
 }
 
-/// The kernel's view of the caller, from the socket's peer credentials.
-pub(super) fn caller_process<T>(request: &tonic::Request<T>) -> Result<WorkloadProcess, Status> {
-    let cred = request
+/// The connection's caller binding (see `peer.rs`), from the request's extensions.
+pub(super) fn caller_binding<T>(request: &tonic::Request<T>) -> Result<Arc<CallerBinding>, Status> {
+    request
         .extensions()
-        .get::<UdsConnectInfo>()
-        .and_then(|info| info.peer_cred)
+        .get::<Arc<CallerBinding>>()
+        .cloned()
         .ok_or_else(|| {
             Status::unavailable("workload attestation failed: caller credentials unavailable")
-        })?;
-    let pid = cred.pid().filter(|pid| *pid > 0).ok_or_else(|| {
-        Status::unavailable("workload attestation failed: caller pid unavailable")
-    })?;
-    Ok(WorkloadProcess {
-        pid,
-        uid: cred.uid(),
-        gid: cred.gid(),
+        })
+}
+
+/// Refuses a caller that is no longer the process that connected, with SPIRE's status.
+pub(super) fn verify_caller(binding: &CallerBinding) -> Result<(), Status> {
+    binding.verify().map_err(|e| {
+        tracing::warn!(error = %e, "refusing a Workload API call: the caller is not the process that connected");
+        Status::unauthenticated(format!(
+            "could not verify existence of the original caller: {e}"
+        ))
     })
 }
 
-/// Runs every attestor on `process` (on the blocking pool: they read /proc and hash files)
-/// and returns the sorted union of their selectors. Any attestor failing fails the call with
-/// Unavailable, as SPIRE does.
+/// Runs every attestor on `process` (on the blocking pool, at most `pool`'s permits at once:
+/// they read /proc and may hash large executables, and a burst of callers must not start a
+/// thread each) and returns the sorted union of their selectors. Any attestor failing fails
+/// the call with Unavailable, as SPIRE does.
 pub(super) async fn attest(
     attestors: Arc<[Arc<dyn WorkloadAttestor>]>,
+    pool: &Arc<Semaphore>,
     process: WorkloadProcess,
 ) -> Result<Vec<Selector>, Status> {
+    let permit = Arc::clone(pool)
+        .acquire_owned()
+        .await
+        .map_err(|_| Status::unavailable("workload attestation failed: the agent is stopping"))?;
     let joined = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut selectors = BTreeSet::new();
         for attestor in attestors.iter() {
             selectors.extend(attestor.attest(&process)?);
@@ -73,12 +85,30 @@ pub(super) async fn attest(
     }
 }
 
-/// Header check, then attestation: the start of every Workload API call.
+/// An attested caller: its selectors and its binding, to re-check before anything is sent.
+pub(super) struct Attested {
+    pub(super) selectors: Vec<Selector>,
+    pub(super) binding: Arc<CallerBinding>,
+}
+
+/// Header check, then attestation of the process that connected, then the check that the
+/// process attested is still that one: the start of every Workload API call.
 pub(super) async fn authenticate<T>(
     request: &tonic::Request<T>,
     attestors: &Arc<[Arc<dyn WorkloadAttestor>]>,
-) -> Result<Vec<Selector>, Status> {
+    pool: &Arc<Semaphore>,
+) -> Result<Attested, Status> {
     require_security_header(request)?;
-    let process = caller_process(request)?;
-    attest(Arc::clone(attestors), process).await
+    let binding = caller_binding(request)?;
+    let peer = binding
+        .peer()
+        .map_err(|reason| Status::unavailable(format!("workload attestation failed: {reason}")))?;
+    let process = WorkloadProcess {
+        pid: peer.pid,
+        uid: peer.uid,
+        gid: peer.gid,
+    };
+    let selectors = attest(Arc::clone(attestors), pool, process).await?;
+    verify_caller(&binding)?;
+    Ok(Attested { selectors, binding })
 }

@@ -17,13 +17,14 @@ use spire_proto::workload::{
     X509svidResponse,
 };
 use spire_spiffe::{Bundle, SpiffeId};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::WorkloadApiOptions;
-use super::caller::authenticate;
+use super::caller::{Attested, authenticate, verify_caller};
 use super::convert;
+use super::peer::{CallGuard, CallerBinding};
 use crate::identity::{IdentityError, IdentityProvider, WorkloadUpdate};
 
 /// A stream of Workload API responses.
@@ -31,12 +32,19 @@ pub type ResponseStream<T> = ReceiverStream<Result<T, Status>>;
 
 const NO_IDENTITY: &str = "no identity issued";
 
+/// Most audiences a FetchJWTSVID request may name, and the most bytes of one audience: each
+/// distinct audience set is a cached token, so callers must not choose unbounded ones.
+pub const MAX_JWT_AUDIENCES: usize = 32;
+pub const MAX_JWT_AUDIENCE_BYTES: usize = 1024;
+
 /// The Workload API service over an [`IdentityProvider`] and the workload attestors.
 #[derive(Debug, Clone)]
 pub struct WorkloadApiHandler {
     provider: Arc<dyn IdentityProvider>,
     attestors: Arc<[Arc<dyn WorkloadAttestor>]>,
     options: Arc<WorkloadApiOptions>,
+    /// Permits for attestation on the blocking pool.
+    attestation_pool: Arc<Semaphore>,
     /// Turns true when the server shuts down: open streams end so connections can close.
     stopping: watch::Receiver<bool>,
 }
@@ -52,38 +60,45 @@ impl WorkloadApiHandler {
         Self {
             provider,
             attestors: attestors.into(),
+            attestation_pool: Arc::new(Semaphore::new(options.attestation_concurrency.max(1))),
             options: Arc::new(options),
             stopping,
         }
     }
 
+    async fn authenticate<T>(&self, request: &Request<T>) -> Result<Attested, Status> {
+        authenticate(request, &self.attestors, &self.attestation_pool).await
+    }
+
     /// Attests the caller and subscribes it; when `require_identity`, waits (bounded) for its
-    /// first identity and refuses it with PermissionDenied if none comes.
+    /// first identity while one may still come, and refuses it with PermissionDenied if none
+    /// does.
     async fn subscribe<T>(
         &self,
         request: &Request<T>,
         require_identity: bool,
-    ) -> Result<watch::Receiver<Arc<WorkloadUpdate>>, Status> {
-        let selectors = authenticate(request, &self.attestors).await?;
+    ) -> Result<Subscription, Status> {
+        let Attested { selectors, binding } = self.authenticate(request).await?;
+        let call = binding.begin_call();
         let mut updates = self.provider.subscribe(selectors);
         if require_identity {
             wait_for_identity(&mut updates, self.options.first_identity_wait).await?;
         }
-        Ok(updates)
+        Ok(Subscription {
+            updates,
+            binding,
+            call,
+        })
     }
 
-    fn bundle_stream<T, F>(
-        &self,
-        updates: watch::Receiver<Arc<WorkloadUpdate>>,
-        render: F,
-    ) -> ResponseStream<T>
+    fn bundle_stream<T, F>(&self, subscription: Subscription, render: F) -> ResponseStream<T>
     where
         T: PartialEq + Clone + Send + 'static,
         F: Fn(&WorkloadUpdate) -> Result<T, Status> + Send + 'static,
     {
         let require_identity = !self.options.allow_unauthenticated_verifiers;
         let mut last_sent: Option<T> = None;
-        forward(updates, self.stopping.clone(), move |update| {
+        forward(subscription, self.stopping.clone(), move |update| {
             if require_identity && update.identities.is_empty() {
                 return Some(Err(Status::permission_denied(NO_IDENTITY)));
             }
@@ -111,9 +126,9 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
         &self,
         request: Request<X509svidRequest>,
     ) -> Result<Response<Self::FetchX509SVIDStream>, Status> {
-        let updates = self.subscribe(&request, true).await?;
+        let subscription = self.subscribe(&request, true).await?;
         Ok(Response::new(forward(
-            updates,
+            subscription,
             self.stopping.clone(),
             |update| {
                 if update.identities.is_empty() {
@@ -129,8 +144,8 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
         request: Request<X509BundlesRequest>,
     ) -> Result<Response<Self::FetchX509BundlesStream>, Status> {
         let require_identity = !self.options.allow_unauthenticated_verifiers;
-        let updates = self.subscribe(&request, require_identity).await?;
-        Ok(Response::new(self.bundle_stream(updates, |update| {
+        let subscription = self.subscribe(&request, require_identity).await?;
+        Ok(Response::new(self.bundle_stream(subscription, |update| {
             Ok(convert::x509_bundles_response(update))
         })))
     }
@@ -139,10 +154,9 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
         &self,
         request: Request<JwtsvidRequest>,
     ) -> Result<Response<JwtsvidResponse>, Status> {
-        if request.get_ref().audience.is_empty() {
-            return Err(Status::invalid_argument("audience must be specified"));
-        }
-        let selectors = authenticate(&request, &self.attestors).await?;
+        check_audience(&request.get_ref().audience)?;
+        let Attested { selectors, binding } = self.authenticate(&request).await?;
+        let _call = binding.begin_call();
         let req = request.get_ref();
         let spiffe_id = if req.spiffe_id.is_empty() {
             None
@@ -160,6 +174,8 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
         if svids.is_empty() {
             return Err(Status::permission_denied(NO_IDENTITY));
         }
+        // Minting may have taken a while: the tokens go only to the process that connected.
+        verify_caller(&binding)?;
         Ok(Response::new(JwtsvidResponse {
             svids: svids
                 .into_iter()
@@ -177,10 +193,11 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
         request: Request<JwtBundlesRequest>,
     ) -> Result<Response<Self::FetchJWTBundlesStream>, Status> {
         let require_identity = !self.options.allow_unauthenticated_verifiers;
-        let updates = self.subscribe(&request, require_identity).await?;
-        Ok(Response::new(
-            self.bundle_stream(updates, convert::jwt_bundles_response),
-        ))
+        let subscription = self.subscribe(&request, require_identity).await?;
+        Ok(Response::new(self.bundle_stream(
+            subscription,
+            convert::jwt_bundles_response,
+        )))
     }
 
     async fn validate_jwtsvid(
@@ -196,8 +213,8 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
         }
         // As SPIRE: the caller is attested but needs no identity of its own to validate
         // (a token minted by another agent of the trust domain validates here).
-        let updates = self.subscribe(&request, false).await?;
-        let update = Arc::clone(&updates.borrow());
+        let subscription = self.subscribe(&request, false).await?;
+        let update = Arc::clone(&subscription.updates.borrow());
         let known = self.provider.bundles().borrow().clone();
         let bundle_for = |trust_domain: &str| -> Option<Bundle> {
             convert::visible_bundles(&update)
@@ -246,24 +263,56 @@ impl SpiffeWorkloadApi for WorkloadApiHandler {
     }
 }
 
-/// Waits until `updates` holds an identity, at most `wait`.
+/// A subscribed caller: its updates, its binding (re-checked before each send) and the call
+/// marker that keeps its connection from counting as idle.
+struct Subscription {
+    updates: watch::Receiver<Arc<WorkloadUpdate>>,
+    binding: Arc<CallerBinding>,
+    call: CallGuard,
+}
+
+/// Waits, at most `wait`, while `updates` has no identity but one may still come (entries
+/// match and their SVIDs are being minted, or the agent has not synced yet). A caller that
+/// matches no entry is refused at once, as SPIRE does.
 async fn wait_for_identity(
     updates: &mut watch::Receiver<Arc<WorkloadUpdate>>,
     wait: Duration,
 ) -> Result<(), Status> {
-    let has_identity = |update: &Arc<WorkloadUpdate>| !update.identities.is_empty();
-    match tokio::time::timeout(wait, updates.wait_for(has_identity)).await {
-        Ok(Ok(_)) => Ok(()),
+    let settled = |update: &Arc<WorkloadUpdate>| !update.identities.is_empty() || !update.pending;
+    match tokio::time::timeout(wait, updates.wait_for(settled)).await {
+        Ok(Ok(update)) if !update.identities.is_empty() => Ok(()),
+        Ok(Ok(_)) | Err(_) => Err(Status::permission_denied(NO_IDENTITY)),
         Ok(Err(_)) => Err(Status::unavailable("the identity cache stopped")),
-        Err(_) => Err(Status::permission_denied(NO_IDENTITY)),
     }
+}
+
+/// Refuses audiences that are missing, too many or too long.
+fn check_audience(audience: &[String]) -> Result<(), Status> {
+    if audience.is_empty() {
+        return Err(Status::invalid_argument("audience must be specified"));
+    }
+    if audience.len() > MAX_JWT_AUDIENCES {
+        return Err(Status::invalid_argument(format!(
+            "too many audiences: {} (at most {MAX_JWT_AUDIENCES})",
+            audience.len()
+        )));
+    }
+    if let Some(long) = audience.iter().find(|a| a.len() > MAX_JWT_AUDIENCE_BYTES) {
+        return Err(Status::invalid_argument(format!(
+            "audience of {} bytes is too long (at most {MAX_JWT_AUDIENCE_BYTES})",
+            long.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Sends `render(update)` for the current update and every change, until the client goes
 /// away, `render` yields an error (sent, then the stream ends), the provider stops or the
-/// server is `stopping`. `render` returning `None` skips an update.
+/// server is `stopping` (then the stream ends with Unavailable, so clients reconnect: an OK
+/// end is final to some, java-spiffe among them). Before each response the caller is checked
+/// to still be the process that connected. `render` returning `None` skips an update.
 fn forward<T, F>(
-    mut updates: watch::Receiver<Arc<WorkloadUpdate>>,
+    subscription: Subscription,
     mut stopping: watch::Receiver<bool>,
     mut render: F,
 ) -> ResponseStream<T>
@@ -271,11 +320,22 @@ where
     T: Send + 'static,
     F: FnMut(&WorkloadUpdate) -> Option<Result<T, Status>> + Send + 'static,
 {
+    let Subscription {
+        mut updates,
+        binding,
+        call,
+    } = subscription;
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
+        let _call = call;
         loop {
             let update = Arc::clone(&updates.borrow_and_update());
-            if let Some(item) = render(&update) {
+            if let Some(mut item) = render(&update) {
+                if item.is_ok()
+                    && let Err(status) = verify_caller(&binding)
+                {
+                    item = Err(status);
+                }
                 let is_error = item.is_err();
                 if tx.send(item).await.is_err() || is_error {
                     return;
@@ -283,7 +343,10 @@ where
             }
             tokio::select! {
                 () = tx.closed() => return,
-                () = server_stopping(&mut stopping) => return,
+                () = server_stopping(&mut stopping) => {
+                    let _ = tx.send(Err(Status::unavailable("the agent is shutting down"))).await;
+                    return;
+                }
                 changed = updates.changed() => {
                     if changed.is_err() {
                         let _ = tx.send(Err(Status::unavailable("the identity cache stopped"))).await;

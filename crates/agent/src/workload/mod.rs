@@ -8,9 +8,12 @@
 //! holds no keys of its own; protobuf types are made here, at the edge, from the seam's
 //! domain types.
 
+mod binding;
 mod caller;
+mod conn;
 mod convert;
 mod handler;
+mod peer;
 mod socket;
 
 #[cfg(test)]
@@ -28,11 +31,30 @@ use spire_proto::workload::spiffe_workload_api_server::SpiffeWorkloadApiServer;
 
 use crate::identity::IdentityProvider;
 
-pub use handler::WorkloadApiHandler;
+pub use binding::CallerChanged;
+pub use handler::{MAX_JWT_AUDIENCE_BYTES, MAX_JWT_AUDIENCES, WorkloadApiHandler};
+pub use peer::CallerBinding;
 
 /// How long a FetchX509SVID (or bundle) stream waits for the cache to mint the first SVID of
 /// a caller whose subscription starts with none, before answering "no identity issued".
 pub const DEFAULT_FIRST_IDENTITY_WAIT: Duration = Duration::from_secs(5);
+
+/// A connection with no call in progress and nothing read for this long is closed (a client
+/// holding a stream is never idle; gRPC clients reconnect transparently).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Attestations running at once on the blocking pool; more callers wait their turn.
+pub const DEFAULT_ATTESTATION_CONCURRENCY: usize = 8;
+
+/// HTTP/2 streams one connection may have open at once (a SPIFFE client uses one to three).
+pub const MAX_CONCURRENT_STREAMS: u32 = 100;
+
+/// Largest request message: Workload API requests are small (an audience list, a JWT to
+/// validate); the default 4 MiB would let each call pin megabytes.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+/// Largest request header list (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE).
+pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 
 /// Why the Workload API endpoint could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +104,10 @@ pub struct WorkloadApiOptions {
     /// SPIRE's `allowed_foreign_jwt_claims`: claims of tokens from other trust domains kept
     /// by ValidateJWTSVID beyond the registered ones.
     pub allowed_foreign_jwt_claims: Vec<String>,
+    /// See [`DEFAULT_IDLE_TIMEOUT`].
+    pub idle_timeout: Duration,
+    /// See [`DEFAULT_ATTESTATION_CONCURRENCY`].
+    pub attestation_concurrency: usize,
 }
 
 impl Default for WorkloadApiOptions {
@@ -90,6 +116,8 @@ impl Default for WorkloadApiOptions {
             first_identity_wait: DEFAULT_FIRST_IDENTITY_WAIT,
             allow_unauthenticated_verifiers: false,
             allowed_foreign_jwt_claims: Vec::new(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            attestation_concurrency: DEFAULT_ATTESTATION_CONCURRENCY,
         }
     }
 }
@@ -121,9 +149,11 @@ pub async fn serve_with_options(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkloadApiError> {
     let listener = socket::bind_public(socket_path)?;
+    let idle_timeout = options.idle_timeout;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let handler = WorkloadApiHandler::new(provider, attestors, options, stopping);
-    let workload_service = SpiffeWorkloadApiServer::new(handler);
+    let workload_service =
+        SpiffeWorkloadApiServer::new(handler).max_decoding_message_size(MAX_REQUEST_BYTES);
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -131,9 +161,11 @@ pub async fn serve_with_options(
         .await;
 
     let result = tonic::transport::Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
         .add_service(health_service)
         .add_service(workload_service)
-        .serve_with_incoming_shutdown(socket::incoming(listener), async move {
+        .serve_with_incoming_shutdown(socket::incoming(listener, idle_timeout), async move {
             shutdown.await;
             // Streams never end on their own; end them so graceful shutdown completes.
             stop.send_replace(true);

@@ -94,6 +94,7 @@ fn workload_update() -> WorkloadUpdate {
             ..Bundle::default()
         }),
         federated_bundles: Default::default(),
+        pending: false,
     }
 }
 

@@ -11,11 +11,13 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::WorkloadApiError;
+use super::conn::Conn;
+use super::peer::{CallerBinding, PROC_ROOT};
 
 /// Mode of SPIRE's public Workload API socket.
 const PUBLIC_SOCKET_MODE: u32 = 0o777;
@@ -65,9 +67,13 @@ pub(super) fn bind_public(path: &Path) -> Result<UnixListener, WorkloadApiError>
     Ok(listener)
 }
 
-/// The accepted connections of `listener`. The accept task ends (closing the listener) once the
+/// The accepted connections of `listener`, each bound to its caller (see `peer.rs`) and closed
+/// after `idle_timeout` without calls. The accept task ends (closing the listener) once the
 /// stream is dropped.
-pub(super) fn incoming(listener: UnixListener) -> ReceiverStream<Result<Conn, io::Error>> {
+pub(super) fn incoming(
+    listener: UnixListener,
+    idle_timeout: Duration,
+) -> ReceiverStream<Result<Conn, io::Error>> {
     let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
     tokio::spawn(async move {
         loop {
@@ -76,7 +82,15 @@ pub(super) fn incoming(listener: UnixListener) -> ReceiverStream<Result<Conn, io
                 accepted = listener.accept() => accepted,
             };
             let item = match accepted {
-                Ok((stream, _)) => Ok(filter(stream)),
+                Ok((stream, _)) => {
+                    // Observed now, as close to the connect as the agent can get.
+                    let binding = CallerBinding::accept(&stream, Path::new(PROC_ROOT));
+                    Ok(Conn::new(
+                        spire_grpc_uds::FilteredUnixStream::new(stream),
+                        binding,
+                        idle_timeout,
+                    ))
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "accepting a Workload API connection failed");
                     tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
@@ -89,14 +103,6 @@ pub(super) fn incoming(listener: UnixListener) -> ReceiverStream<Result<Conn, io
         }
     });
     ReceiverStream::new(rx)
-}
-
-/// One accepted Workload API connection as tonic reads it: behind the `:authority` filter,
-/// so gRPC C-core (py-spiffe, grpcurl) and Java clients are served.
-pub(super) type Conn = spire_grpc_uds::FilteredUnixStream;
-
-fn filter(stream: UnixStream) -> Conn {
-    spire_grpc_uds::FilteredUnixStream::new(stream)
 }
 
 /// Removes the socket file after serving; a failure is only logged (the next start replaces

@@ -28,6 +28,8 @@ use tonic::{Code, Request};
 use super::*;
 use crate::identity::{BundleSet, IdentityError, JwtIdentity, WorkloadUpdate, X509Identity};
 
+mod limits;
+
 const TD: &str = "example.org";
 const WORKLOAD_ID: &str = "spiffe://example.org/workload";
 
@@ -142,27 +144,30 @@ impl Running {
 }
 
 async fn start(provider: Arc<FakeIdentityProvider>, fail_attestation: bool) -> Running {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("public").join("api.sock");
-    let (stop, stopped) = oneshot::channel::<()>();
     let options = WorkloadApiOptions {
         first_identity_wait: Duration::from_millis(200),
         ..WorkloadApiOptions::default()
     };
+    let attestor = Arc::new(FakeAttestor {
+        fail: fail_attestation,
+    });
+    start_with(provider, attestor, options).await
+}
+
+async fn start_with(
+    provider: Arc<FakeIdentityProvider>,
+    attestor: Arc<dyn WorkloadAttestor>,
+    options: WorkloadApiOptions,
+) -> Running {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("public").join("api.sock");
+    let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn({
         let socket = socket.clone();
         async move {
-            serve_with_options(
-                &socket,
-                provider,
-                vec![Arc::new(FakeAttestor {
-                    fail: fail_attestation,
-                })],
-                options,
-                async move {
-                    let _ = stopped.await;
-                },
-            )
+            serve_with_options(&socket, provider, vec![attestor], options, async move {
+                let _ = stopped.await;
+            })
             .await
         }
     });
@@ -230,6 +235,7 @@ fn update_with(serial: u8) -> WorkloadUpdate {
             "other.org".to_string(),
             bundle("other.org", &[0x30, 0x20]),
         )]),
+        pending: false,
     }
 }
 
@@ -386,7 +392,10 @@ async fn x509_svid_stream_sends_current_identity_then_every_change() {
 
 #[tokio::test]
 async fn x509_svid_stream_waits_for_the_first_identity() {
-    let provider = FakeIdentityProvider::new(WorkloadUpdate::default());
+    let provider = FakeIdentityProvider::new(WorkloadUpdate {
+        pending: true,
+        ..WorkloadUpdate::default()
+    });
     let server = start(Arc::clone(&provider), false).await;
     let mut client = client(&server.socket).await;
     let minter = {
