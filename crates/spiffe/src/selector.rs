@@ -28,6 +28,13 @@ pub enum SelectorError {
     TypeTooLong,
     #[error("selector value is longer than {MAX_SELECTOR_VALUE_LEN} bytes")]
     ValueTooLong,
+    #[error("selector {part} contains control character U+{code:04X} at byte {at}")]
+    ControlCharacter {
+        /// `type` or `value`.
+        part: &'static str,
+        code: u32,
+        at: usize,
+    },
 }
 
 impl Selector {
@@ -47,6 +54,32 @@ impl Selector {
             return Err(SelectorError::ValueTooLong);
         }
         Ok(Self { kind, value })
+    }
+
+    /// Builds a selector that arrived from outside the process (an API request): the rules of
+    /// [`Selector::new`], and neither part may hold a control character (Unicode `Cc`:
+    /// U+0000..U+001F, U+007F..U+009F).
+    ///
+    /// Security: selectors are written to logs and shown by the CLI verbatim; a newline or an
+    /// escape sequence in one forges log lines or rewrites a terminal. SPIRE accepts them;
+    /// refusing them at the edge costs nothing legitimate (no attestor emits one). Stored
+    /// selectors are read back with [`Selector::new`], so a database written by SPIRE that
+    /// holds such a value still loads.
+    pub fn from_untrusted(
+        kind: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, SelectorError> {
+        let selector = Self::new(kind, value)?;
+        for (part, text) in [("type", &selector.kind), ("value", &selector.value)] {
+            if let Some((at, c)) = text.char_indices().find(|(_, c)| c.is_control()) {
+                return Err(SelectorError::ControlCharacter {
+                    part,
+                    code: u32::from(c),
+                    at,
+                });
+            }
+        }
+        Ok(selector)
     }
 
     /// The selector type (`unix`), named `type` on the wire.

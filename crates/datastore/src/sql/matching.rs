@@ -1,6 +1,8 @@
 //! Set filters (selectors, federated trust domains) as SQL predicates, for all four
 //! match behaviours.
 
+use std::collections::HashSet;
+
 use super::args::{Arg, Sql};
 use crate::error::{DataStoreError, Result};
 use crate::query::MatchBehavior;
@@ -27,12 +29,7 @@ pub fn predicate(
     behavior: MatchBehavior,
     field: &str,
 ) -> Result<Sql> {
-    let mut unique: Vec<&Member> = Vec::new();
-    for m in members {
-        if !unique.contains(&m) {
-            unique.push(m);
-        }
-    }
+    let unique = dedup(members);
     if unique.is_empty() {
         return Err(DataStoreError::InvalidArgument(format!(
             "{field} filter must name at least one value"
@@ -80,6 +77,13 @@ pub fn predicate(
     Ok(sql)
 }
 
+/// `members` without repeats, first occurrence kept, in one pass (a filter with many members
+/// was O(n²) with a `Vec::contains` scan per member). `HAVING COUNT(*) = n` counts these.
+fn dedup(members: &[Member]) -> Vec<&Member> {
+    let mut seen: HashSet<&Member> = HashSet::with_capacity(members.len());
+    members.iter().filter(|m| seen.insert(*m)).collect()
+}
+
 /// `((c1 = ? AND c2 = ?) OR (...))`.
 fn in_set(members: &[&Member]) -> Sql {
     let mut sql = Sql::new("(");
@@ -99,4 +103,66 @@ fn in_set(members: &[&Member]) -> Sql {
     }
     sql.push(")");
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(kind: &str, value: &str) -> Member {
+        vec![("S.type", kind.to_owned()), ("S.value", value.to_owned())]
+    }
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_order() {
+        let members = [
+            member("t", "b"),
+            member("t", "a"),
+            member("t", "b"),
+            member("u", "a"),
+            member("t", "a"),
+        ];
+        let unique: Vec<&Member> = dedup(&members);
+        assert_eq!(
+            unique,
+            [&members[0], &members[1], &members[3]],
+            "same members, same order as the old Vec::contains loop"
+        );
+    }
+
+    #[test]
+    fn a_large_filter_with_repeats_counts_each_member_once() {
+        // 50 000 members, 25 000 distinct: the quadratic loop needed ~10^9 comparisons.
+        let members: Vec<Member> = (0..50_000)
+            .map(|i| member("t", &(i % 25_000).to_string()))
+            .collect();
+        assert_eq!(dedup(&members).len(), 25_000);
+        let table = MemberTable {
+            from: "selectors S",
+            owner_column: "S.registered_entry_id",
+        };
+        predicate(
+            "E.id",
+            table,
+            &members[..4],
+            MatchBehavior::Exact,
+            "selectors",
+        )
+        .expect("predicate builds");
+    }
+
+    #[test]
+    fn an_empty_filter_is_refused() {
+        let table = MemberTable {
+            from: "selectors S",
+            owner_column: "S.registered_entry_id",
+        };
+        let err = predicate("E.id", table, &[], MatchBehavior::Any, "selectors")
+            .expect_err("empty filter");
+        assert!(
+            err.to_string()
+                .contains("selectors filter must name at least one value"),
+            "{err}"
+        );
+    }
 }

@@ -20,6 +20,8 @@ pub enum SelectorProtoError {
 }
 
 /// Parses wire selectors; an empty list is returned as such (callers decide if that is fine).
+/// SPIRE's rules (non-empty type without `:`, non-empty value, same messages) plus no control
+/// characters (see [`Selector::from_untrusted`]).
 pub fn selectors_from_proto(proto: &[ProtoSelector]) -> Result<Vec<Selector>, SelectorProtoError> {
     proto
         .iter()
@@ -31,7 +33,10 @@ pub fn selectors_from_proto(proto: &[ProtoSelector]) -> Result<Vec<Selector>, Se
             } else if s.value.is_empty() {
                 Err(SelectorProtoError::MissingValue)
             } else {
-                Ok(Selector::new(s.r#type.as_str(), s.value.as_str())?)
+                Ok(Selector::from_untrusted(
+                    s.r#type.as_str(),
+                    s.value.as_str(),
+                )?)
             }
         })
         .collect()

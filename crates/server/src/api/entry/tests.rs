@@ -460,3 +460,67 @@ async fn authorized_entry_rpcs_refuse_local_callers_who_are_not_agents() {
         .expect_err("local callers are not agents");
     assert_eq!(err.code(), Code::PermissionDenied);
 }
+
+/// Regression: a newline in a selector value reached the logs as a forged line.
+#[tokio::test]
+async fn selectors_with_control_characters_are_refused_on_create_update_and_list() {
+    let fx = fixture().await;
+    let api = api(&fx);
+    let mut forged = workload("/forged", "1");
+    forged.selectors = vec![selector("unix", "uid:1\nlevel=error msg=forged")];
+    let results = create(&api, vec![forged]).await;
+    assert_eq!(results[0].0, Code::InvalidArgument as i32);
+    assert_eq!(
+        results[0].1,
+        "failed to convert entry: selector value contains control character U+000A at byte 5"
+    );
+
+    let created = create_one(&api, workload("/web", "2")).await;
+    let mut update = created.clone();
+    update.selectors = vec![selector("unix", "uid:\u{1b}[2J")];
+    let results = api
+        .batch_update_entry(local(BatchUpdateEntryRequest {
+            entries: vec![update],
+            input_mask: Some(EntryMask {
+                selectors: true,
+                ..EntryMask::default()
+            }),
+            output_mask: None,
+        }))
+        .await
+        .expect("batch update")
+        .into_inner()
+        .results;
+    let status = results[0].status.clone().expect("status");
+    assert_eq!(
+        status.code,
+        Code::InvalidArgument as i32,
+        "{}",
+        status.message
+    );
+    assert!(
+        status.message.contains("control character U+001B"),
+        "{}",
+        status.message
+    );
+
+    let err = api
+        .list_entries(local(ListEntriesRequest {
+            filter: Some(list_entries_request::Filter {
+                by_selectors: Some(SelectorMatch {
+                    selectors: vec![selector("unix", "uid:\r")],
+                    r#match: 0,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .await
+        .expect_err("control character in a filter");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("control character U+000D"),
+        "{}",
+        err.message()
+    );
+}
