@@ -15,6 +15,7 @@ pub mod error;
 pub mod query;
 pub mod records;
 pub mod sql;
+pub mod sqlite_wal;
 
 pub mod store;
 

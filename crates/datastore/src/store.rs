@@ -17,6 +17,11 @@ use crate::records::{
 /// missing record return `NotFound`.
 #[async_trait]
 pub trait DataStore: Send + Sync + std::fmt::Debug {
+    /// Called once at clean shutdown, after the last request: flushes what the backend keeps
+    /// outside its main files (SQLite's write-ahead log) and closes connections. Later calls
+    /// may fail. The default does nothing.
+    async fn close(&self) {}
+
     // ---- bundles (keyed by trust domain name, e.g. `example.org`) ----
 
     /// Stores a new bundle; `AlreadyExists` if the trust domain has one.

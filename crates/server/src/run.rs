@@ -251,6 +251,8 @@ pub async fn run(
         uds_router.serve_with_incoming_shutdown(UnixListenerStream::new(uds), stopped(stop_rx));
     let (tcp_result, uds_result) = tokio::join!(tcp_serve, uds_serve);
     let _ = std::fs::remove_file(&config.socket_path);
+    // Checkpoints SQLite's write-ahead log, so a stopped server leaves its state in one file.
+    catalog.datastore.close().await;
     tcp_result.map_err(|source| ServerError::Serve {
         what: "TCP",
         source,

@@ -6,4 +6,5 @@ mod support;
 mod bad_input;
 mod quickstart;
 mod restart;
+mod state_files;
 mod tcp_tls;

@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spire-server");
@@ -80,6 +80,42 @@ impl Server {
         let _ = self.child.wait();
         self.child = spawn(self.dir.path());
         self.wait_healthy();
+    }
+
+    /// SIGKILL, as a crash leaves things: nothing flushed, nothing closed.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, as an operator stops the server; returns its exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        self.child.wait().expect("wait for the server")
+    }
+
+    /// Starts the server again on the same config and data dir: `None` once it is healthy,
+    /// or its exit status if it exits first.
+    pub fn start_again(&mut self) -> Option<ExitStatus> {
+        self.child = spawn(self.dir.path());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if self.cli(&["healthcheck"]).status.success() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "server neither became healthy nor exited; log:\n{}",
+            self.log()
+        );
     }
 
     /// Whether the process is still running.

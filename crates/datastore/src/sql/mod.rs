@@ -17,6 +17,7 @@ mod row;
 mod schema_mysql;
 mod schema_postgres;
 mod schema_sqlite;
+pub mod sqlite_integrity;
 mod store_impl;
 pub mod timefmt;
 mod tokens;
@@ -103,8 +104,12 @@ impl SqlDataStore {
         Ok(store)
     }
 
-    /// Closes the pools; later calls fail.
+    /// Closes the pools; later calls fail. A SQLite write-ahead log is first checkpointed
+    /// into the database file and truncated, so a cleanly stopped server leaves one file.
     pub async fn close(&self) {
+        if let Pool::Sqlite(pool) = &self.pool {
+            sqlite_integrity::checkpoint(pool).await;
+        }
         self.pool.close().await;
         if let Some(ro) = &self.ro_pool {
             ro.close().await;
@@ -172,19 +177,27 @@ async fn connect(dialect: Dialect, connection_string: &str, config: &SqlConfig) 
     Ok(match dialect {
         Dialect::Sqlite => {
             let (options, in_memory) = sqlite_options(connection_string)?;
+            let db = options.get_filename().to_owned();
+            if !in_memory {
+                // Before any connection: opening would make SQLite discard a damaged log.
+                sqlite_integrity::check_wal_file(&db)?;
+            }
             // Each connection to a private in-memory database would see its own empty
             // database, so those get exactly one connection.
             let max = if in_memory { 1 } else { max };
-            Pool::Sqlite(
-                tune(SqlitePoolOptions::new(), max, lifetime)
-                    .connect_with(options)
-                    .await
-                    .map_err(|e| {
-                        DataStoreError::Database(format!(
-                            "opening SQLite database {connection_string:?}: {e}"
-                        ))
-                    })?,
-            )
+            let pool = tune(SqlitePoolOptions::new(), max, lifetime)
+                .connect_with(options)
+                .await
+                .map_err(|e| {
+                    DataStoreError::Database(format!(
+                        "opening SQLite database {connection_string:?}: {e}"
+                    ))
+                })?;
+            if !in_memory && let Err(e) = sqlite_integrity::quick_check(&pool, &db).await {
+                pool.close().await;
+                return Err(e);
+            }
+            Pool::Sqlite(pool)
         }
         Dialect::Postgres => {
             let options = connstr::postgres_options(connection_string)?;

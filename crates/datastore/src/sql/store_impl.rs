@@ -13,6 +13,10 @@ use crate::store::DataStore;
 
 #[async_trait]
 impl DataStore for SqlDataStore {
+    async fn close(&self) {
+        SqlDataStore::close(self).await;
+    }
+
     async fn create_bundle(&self, bundle: &Bundle) -> Result<Bundle> {
         self.create_bundle_impl(bundle).await
     }

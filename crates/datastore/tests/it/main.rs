@@ -5,6 +5,7 @@
 
 mod servers;
 mod sqlite;
+mod sqlite_damage;
 
 /// SPIRE's tables at schema version 25, sorted.
 pub const SPIRE_TABLES: [&str; 13] = [
