@@ -1,8 +1,9 @@
 //! End-to-end tests of the spire-agent binary against a real spire-server, on temp dirs.
 
 mod agent;
-mod hostile;
 mod bundle_url;
+mod flood;
+mod hostile;
 mod interop;
 mod many_callers;
 mod rotation;

@@ -32,6 +32,8 @@ pub struct Env {
     agent_runs: usize,
     /// Plugin blocks added to server.conf beside the join_token NodeAttestor.
     server_plugins: String,
+    /// The body of the agent's `WorkloadAttestor "unix" { plugin_data { ... } }`.
+    pub unix_attestor_plugin_data: String,
 }
 
 impl Env {
@@ -53,6 +55,7 @@ impl Env {
             agent: None,
             agent_runs: 0,
             server_plugins: plugins.to_owned(),
+            unix_attestor_plugin_data: String::new(),
         };
         env.restart_server();
         env
@@ -197,13 +200,14 @@ plugins {{
         }}
     }}
     WorkloadAttestor "unix" {{
-        plugin_data {{}}
+        plugin_data {{ {unix_data} }}
     }}
 }}
 "#,
             port = self.port,
             socket = self.agent_socket.display(),
-            bundle = bundle.display()
+            bundle = bundle.display(),
+            unix_data = self.unix_attestor_plugin_data,
         );
         let path = self.dir.path().join("agent.conf");
         std::fs::write(&path, conf).expect("write agent.conf");
