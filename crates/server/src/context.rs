@@ -9,6 +9,7 @@ use spire_ca::clock::Clock;
 use spire_datastore::DataStore;
 use spire_plugin::nodeattestor::ServerNodeAttestor;
 
+use crate::api::ratelimit::RateLimits;
 use crate::authorized::AuthorizedEntriesCache;
 
 /// Shared state handed to each gRPC service. Cheap to clone.
@@ -24,6 +25,8 @@ pub struct ServerContext {
     pub node_attestors: Arc<BTreeMap<String, Arc<dyn ServerNodeAttestor>>>,
     /// The entries each agent may see, from a snapshot reloaded every few seconds.
     pub authorized_entries: Arc<AuthorizedEntriesCache>,
+    /// Per-IP limits on attestation and signing (`ratelimit {}`).
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl ServerContext {

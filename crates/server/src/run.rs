@@ -190,6 +190,11 @@ pub async fn run(
             catalog.datastore.clone(),
             clock.clone(),
         )),
+        rate_limits: Arc::new(crate::api::ratelimit::RateLimits::new(
+            config.ratelimit.attestation,
+            config.ratelimit.signing,
+            clock.clone(),
+        )),
     };
 
     spawn_rotation(

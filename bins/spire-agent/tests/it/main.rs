@@ -1,6 +1,7 @@
 //! End-to-end tests of the spire-agent binary against a real spire-server, on temp dirs.
 
 mod agent;
+mod attest_limit;
 mod bundle_url;
 mod flood;
 mod hostile;

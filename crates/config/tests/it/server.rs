@@ -236,3 +236,52 @@ fn accepts_trust_domain_written_as_spiffe_id_and_parses_admin_ids() {
     assert_eq!(c.trust_domain.as_str(), "example.org");
     assert_eq!(c.admin_ids[0].as_str(), "spiffe://example.org/admin");
 }
+
+#[test]
+fn ratelimit_switches_are_read_one_by_one() {
+    let c = server_from(&minimal_server("ratelimit {\n attestation = false\n }")).expect("valid");
+    assert!(!c.ratelimit.attestation, "explicitly off");
+    assert!(c.ratelimit.signing, "signing keeps its default");
+    let c = server_from(&minimal_server(
+        "ratelimit {\n attestation = true\n signing = false\n }",
+    ))
+    .expect("valid");
+    assert!(c.ratelimit.attestation && !c.ratelimit.signing);
+}
+
+#[test]
+fn ratelimit_of_the_wrong_type_names_the_key() {
+    let err = server_from(&minimal_server("ratelimit {\n attestation = \"no\"\n }"))
+        .expect_err("a string is not a bool");
+    assert!(err.to_string().contains("attestation"), "{err}");
+}
+
+#[test]
+fn event_and_agent_pruning_keys_are_read() {
+    let c = server_from(&minimal_server(
+        "prune_attested_nodes_expired_for = \"24h\"\n experimental {\n prune_events_older_than = \"30m\"\n }",
+    ))
+    .expect("valid");
+    assert_eq!(
+        c.prune_attested_nodes_expired_for,
+        Some(Duration::from_secs(86_400))
+    );
+    assert_eq!(
+        c.experimental.prune_events_older_than,
+        Duration::from_secs(1_800)
+    );
+    let defaults = server_from(&minimal_server("")).expect("valid");
+    assert_eq!(defaults.prune_attested_nodes_expired_for, None);
+    assert_eq!(
+        defaults.experimental.prune_events_older_than,
+        Duration::from_secs(12 * 3600)
+    );
+    let err = server_from(&minimal_server(
+        "prune_attested_nodes_expired_for = \"soon\"",
+    ))
+    .expect_err("not a duration");
+    assert!(
+        err.to_string().contains("prune_attested_nodes_expired_for"),
+        "{err}"
+    );
+}

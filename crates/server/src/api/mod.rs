@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod convert;
 pub mod entry;
 pub mod paging;
+pub mod ratelimit;
 pub mod status;
 pub mod svid;
 

@@ -7,6 +7,8 @@
 //! banned, not a replay of trust-on-first-use evidence), the CSR's key is signed as the
 //! agent SVID, and the attested-node row and node selectors are written.
 
+use std::time::Duration;
+
 use spire_ca::csr::parse_workload_csr;
 use spire_datastore::AttestedNode;
 use spire_plugin::nodeattestor::{
@@ -36,10 +38,39 @@ pub const JOIN_TOKEN: &str = "join_token";
 /// need one, so this only stops a plugin/agent pair from looping forever.
 const MAX_CHALLENGES: usize = 8;
 
+/// Longest one attestation may take, from the stream's first read to its result (challenge
+/// rounds included).
+///
+/// Security: `AttestAgent` is open to anyone; without a deadline a client that opens the
+/// stream and sends nothing, or stops answering challenges, holds a task and a stream until
+/// the connection dies. SPIRE sets no deadline of its own here; 30 s is far beyond what an
+/// agent and a plugin need (one challenge round trip).
+pub const ATTEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// One message of the response stream.
 pub type AttestItem = Result<AttestAgentResponse, Status>;
 
 impl AgentApi {
+    /// [`AgentApi::attest`], ended with `DeadlineExceeded` when it takes longer than `limit`.
+    pub async fn attest_within<S>(
+        &self,
+        inbound: S,
+        out: &mpsc::Sender<AttestItem>,
+        limit: Duration,
+    ) -> AttestItem
+    where
+        S: Stream<Item = Result<AttestAgentRequest, Status>> + Unpin + Send,
+    {
+        tokio::time::timeout(limit, self.attest(inbound, out))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Status::deadline_exceeded(format!(
+                    "attestation did not complete within {}s",
+                    limit.as_secs()
+                )))
+            })
+    }
+
     /// Runs one attestation: reads `inbound`, sends challenges on `out`, and returns the
     /// final `result` message (or the status that ends the stream).
     pub async fn attest<S>(&self, mut inbound: S, out: &mpsc::Sender<AttestItem>) -> AttestItem

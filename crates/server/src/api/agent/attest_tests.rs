@@ -423,3 +423,29 @@ async fn post_status_refuses_an_overlong_version() {
         "agent version is too long (max 255 characters)"
     );
 }
+
+/// A client that opens AttestAgent and sends nothing no longer holds the stream forever.
+#[tokio::test]
+async fn a_silent_attestation_stream_ends_with_deadline_exceeded() {
+    let fx = agent_fixture().await;
+    let api = fx.agent_api();
+    let (tx, _rx) = tokio::sync::mpsc::channel(2);
+    tokio::time::pause();
+    let started = tokio::time::Instant::now();
+    let err = api
+        .attest_within(
+            tokio_stream::pending::<
+                Result<
+                    spire_proto::spire::api::server::agent::v1::AttestAgentRequest,
+                    tonic::Status,
+                >,
+            >(),
+            &tx,
+            super::ATTEST_TIMEOUT,
+        )
+        .await
+        .expect_err("nothing was sent");
+    assert_eq!(err.code(), Code::DeadlineExceeded);
+    assert_eq!(err.message(), "attestation did not complete within 30s");
+    assert!(started.elapsed() >= super::ATTEST_TIMEOUT);
+}

@@ -143,7 +143,10 @@ pub async fn agent_fixture() -> AgentFixture {
             admin_ids: Vec::new(),
         }),
         node_attestors: Arc::default(),
-        authorized_entries: Arc::new(AuthorizedEntriesCache::new(datastore, dyn_clock)),
+        authorized_entries: Arc::new(AuthorizedEntriesCache::new(datastore, dyn_clock.clone())),
+        rate_limits: Arc::new(crate::api::ratelimit::RateLimits::new(
+            true, true, dyn_clock,
+        )),
     };
     AgentFixture {
         ctx,

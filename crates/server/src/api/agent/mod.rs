@@ -6,7 +6,7 @@ mod filter;
 mod join_token;
 mod renew;
 
-pub use attest::{AttestItem, JOIN_TOKEN};
+pub use attest::{ATTEST_TIMEOUT, AttestItem, JOIN_TOKEN};
 pub use renew::MAX_AGENT_VERSION_LEN;
 
 use spire_datastore::{AttestedNode, DataStoreError};
@@ -27,6 +27,7 @@ use crate::api::authz::{require_agent, require_local_or_admin};
 use crate::api::convert::agent::{apply_agent_mask, proto_from_node};
 use crate::api::convert::ids::agent_id;
 use crate::api::paging::{count_i32, pagination};
+use crate::api::ratelimit::Budget;
 use crate::api::status::{self, invalid_argument, with_cause};
 use crate::context::ServerContext;
 use filter::{FilterParts, agent_filter};
@@ -170,9 +171,22 @@ impl Agent for AgentApi {
         // feeding the response stream; the final result or error ends the stream.
         let (tx, rx) = mpsc::channel(2);
         let api = self.clone();
+        let client = crate::api::ratelimit::caller_ip(&request);
         let inbound = request.into_inner();
         tokio::spawn(async move {
-            let outcome = api.attest(inbound, &tx).await;
+            let outcome = match client {
+                Some(ip) => {
+                    api.ctx
+                        .rate_limits
+                        .admit_ip(ip, Budget::Attestation, 1, "attest agent")
+                        .await
+                }
+                None => Ok(()),
+            };
+            let outcome = match outcome {
+                Ok(()) => api.attest_within(inbound, &tx, ATTEST_TIMEOUT).await,
+                Err(status) => Err(status),
+            };
             if let Err(status) = &outcome {
                 tracing::warn!(code = ?status.code(), message = status.message(), "Agent attestation failed");
             }
@@ -187,6 +201,10 @@ impl Agent for AgentApi {
         request: Request<RenewAgentRequest>,
     ) -> Result<Response<RenewAgentResponse>, Status> {
         let agent = require_agent(&self.ctx, &request, &format!("{SERVICE}RenewAgent")).await?;
+        self.ctx
+            .rate_limits
+            .admit(&request, Budget::X509Signing, 1, "renew agent")
+            .await?;
         let response = self.renew(agent, request.into_inner()).await?;
         Ok(Response::new(response))
     }

@@ -28,6 +28,7 @@ use tonic::{Request, Response, Status};
 use crate::api::authz::{require_agent, require_local_or_admin};
 use crate::api::convert::dns::{check_wildcard_overlap, validate_dns_name};
 use crate::api::convert::ids::{proto_from_id, verify_workload_id, workload_id};
+use crate::api::ratelimit::Budget;
 use crate::api::status::{self, invalid_argument};
 use crate::context::{MintJwtSvid, MintX509Svid, ServerContext};
 
@@ -147,6 +148,12 @@ impl Svid for SvidApi {
     ) -> Result<Response<BatchNewX509svidResponse>, Status> {
         let agent =
             require_agent(&self.ctx, &request, &format!("{SERVICE}BatchNewX509SVID")).await?;
+        // SPIRE counts each CSR of the batch against the signing budget.
+        let count = request.get_ref().params.len().max(1);
+        self.ctx
+            .rate_limits
+            .admit(&request, Budget::X509Signing, count, "certificate signing")
+            .await?;
         let response = self.batch_new_x509(&agent, request.into_inner()).await?;
         Ok(Response::new(response))
     }
@@ -156,6 +163,10 @@ impl Svid for SvidApi {
         request: Request<NewJwtsvidRequest>,
     ) -> Result<Response<NewJwtsvidResponse>, Status> {
         let agent = require_agent(&self.ctx, &request, &format!("{SERVICE}NewJWTSVID")).await?;
+        self.ctx
+            .rate_limits
+            .admit(&request, Budget::JwtSigning, 1, "JWT signing request")
+            .await?;
         let response = self.new_jwt(&agent, request.into_inner()).await?;
         Ok(Response::new(response))
     }

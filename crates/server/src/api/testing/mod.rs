@@ -60,8 +60,10 @@ pub async fn fixture() -> Fixture {
         }),
         node_attestors: Arc::default(),
         authorized_entries: Arc::new(crate::authorized::AuthorizedEntriesCache::new(
-            datastore, clock,
+            datastore,
+            clock.clone(),
         )),
+        rate_limits: Arc::new(crate::api::ratelimit::RateLimits::new(true, true, clock)),
     };
     Fixture {
         ctx,
