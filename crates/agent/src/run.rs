@@ -163,12 +163,12 @@ pub async fn run(
             allowed_foreign_jwt_claims: config.allowed_foreign_jwt_claims.clone(),
             ..Default::default()
         };
-        let socket = config.socket_path.clone();
+        let listener = crate::workload::WorkloadListener::bind(&config.socket_path)?;
         let provider: Arc<dyn crate::identity::IdentityProvider> = manager.clone();
         let attestors = catalog.workload_attestors;
         let stop = stopped();
         Some(tokio::spawn(async move {
-            crate::workload::serve_with_options(&socket, provider, attestors, options, stop).await
+            crate::workload::serve_listener(listener, provider, attestors, options, stop).await
         }))
     };
 

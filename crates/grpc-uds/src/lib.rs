@@ -7,13 +7,17 @@
 //! `:authority` with `localhost` (what Go clients send); everything else reaches tonic byte
 //! for byte.
 //!
+//! [`prepare_socket_dir`] refuses a socket directory another user could swap the socket in.
+//!
 //! It does not touch the server→client direction, does not terminate HTTP/2 and does not
 //! authenticate anyone: peer credentials are passed on for the server to decide.
 
 pub mod frame;
 pub mod header_block;
+pub mod socket_dir;
 mod stream;
 
 pub use frame::{FrameFilterError, RequestHeaderFilter};
 pub use header_block::{HeaderBlockError, HeaderBlockRewriter, REPLACEMENT_AUTHORITY};
+pub use socket_dir::{SocketDirError, check_socket_dir, prepare_socket_dir};
 pub use stream::FilteredUnixStream;

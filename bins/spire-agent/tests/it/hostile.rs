@@ -2,9 +2,10 @@
 //! by one process is used by another after the connecting process exec'd a setuid-root binary
 //! or exited and had its pid handed to a root process. Either way the caller must get nothing.
 //!
-//! Run as root (as CI does), the attacker drops to uid 65534; the pid-reuse test needs root
-//! to steer the next pid (`/proc/sys/kernel/ns_last_pid`) and is `#[ignore]`d otherwise run
-//! by `scripts/test` explicitly.
+//! Run as root (as CI does), the attacker drops to uid 65534. The pid-reuse test needs root to
+//! steer the next pid (`/proc/sys/kernel/ns_last_pid`): like every root-only test it is
+//! `#[ignore]`d, named `..._as_root`, and run by `scripts/test` when it runs as root (always in
+//! CI).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -172,8 +173,8 @@ fn exec_of_a_setuid_binary_after_connecting_gets_nothing() {
 }
 
 #[test]
-#[ignore = "needs root to steer pids through /proc/sys/kernel/ns_last_pid; scripts/test runs it"]
-fn pid_reused_by_a_root_process_gets_nothing() {
+#[ignore = "needs root to steer pids through /proc/sys/kernel/ns_last_pid; scripts/test runs it as root"]
+fn pid_reused_by_a_root_process_gets_nothing_as_root() {
     assert_eq!(my_uid(), 0, "this test must run as root");
     let env = env_with_root_and_attacker_entries();
     let mut attacker = Attacker::start(&env, "exit");

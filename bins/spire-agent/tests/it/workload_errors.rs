@@ -128,3 +128,29 @@ fn open_streams_end_with_unavailable_when_the_agent_stops() {
         env.agent_log()
     );
 }
+
+#[test]
+fn agent_refuses_a_socket_directory_writable_by_others() {
+    // Anyone could swap the Workload API socket in such a directory and serve workloads
+    // identities of their own making.
+    let mut env = Env::start_server();
+    let token = env.join_token(crate::support::NODE_ID);
+    let shared = env.dir.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .expect("chmod");
+    env.agent_socket = shared.join("public").join("api.sock");
+    env.start_agent(Some(&token));
+    let status = env.wait_agent_exit(Duration::from_secs(60));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the agent must refuse to start ({status:?}):\n{}",
+        env.agent_log()
+    );
+    let log = env.agent_log();
+    assert!(
+        log.contains(&format!("{} is writable by others", shared.display())),
+        "{log}"
+    );
+    assert!(!env.agent_socket.exists());
+}

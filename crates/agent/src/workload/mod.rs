@@ -59,12 +59,8 @@ pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
 /// Why the Workload API endpoint could not be served.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadApiError {
-    #[error("creating the Workload API socket directory {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("Workload API socket: {0}")]
+    SocketDir(#[source] spire_grpc_uds::SocketDirError),
     #[error("Workload API socket path {path} exists and is not a socket; refusing to remove it")]
     NotASocket { path: PathBuf },
     #[error("removing the stale Workload API socket {path}: {source}")]
@@ -148,7 +144,40 @@ pub async fn serve_with_options(
     options: WorkloadApiOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkloadApiError> {
-    let listener = socket::bind_public(socket_path)?;
+    let listener = WorkloadListener::bind(socket_path)?;
+    serve_listener(listener, provider, attestors, options, shutdown).await
+}
+
+/// The bound Workload API socket, before it is served: binding at start-up lets the agent
+/// refuse to start (an unsafe socket directory, say) instead of running without its API.
+#[derive(Debug)]
+pub struct WorkloadListener {
+    path: PathBuf,
+    listener: tokio::net::UnixListener,
+}
+
+impl WorkloadListener {
+    /// Binds the public socket at `socket_path` (see `socket.rs` for what is refused).
+    pub fn bind(socket_path: &Path) -> Result<Self, WorkloadApiError> {
+        Ok(WorkloadListener {
+            path: socket_path.to_path_buf(),
+            listener: socket::bind_public(socket_path)?,
+        })
+    }
+}
+
+/// Serves the Workload API on `listener` until `shutdown` resolves, then removes the socket.
+pub async fn serve_listener(
+    listener: WorkloadListener,
+    provider: Arc<dyn IdentityProvider>,
+    attestors: Vec<Arc<dyn WorkloadAttestor>>,
+    options: WorkloadApiOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkloadApiError> {
+    let WorkloadListener {
+        path: socket_path,
+        listener,
+    } = listener;
     let idle_timeout = options.idle_timeout;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let handler = WorkloadApiHandler::new(provider, attestors, options, stopping);
@@ -171,9 +200,9 @@ pub async fn serve_with_options(
             stop.send_replace(true);
         })
         .await;
-    socket::remove(socket_path);
+    socket::remove(&socket_path);
     result.map_err(|source| WorkloadApiError::Serve {
-        path: socket_path.to_path_buf(),
+        path: socket_path,
         source,
     })
 }

@@ -1,6 +1,7 @@
-//! The public socket's file-system side: bind (parent created, a stale socket replaced, mode
-//! 0777 so every local workload can connect; callers are told apart by attestation, not by
-//! file permissions) and the accept loop feeding tonic.
+//! The public socket's file-system side: bind (parent created, refused when another user could
+//! swap the socket in it, a stale socket replaced, mode 0777 so every local workload can
+//! connect; callers are told apart by attestation, not by file permissions) and the accept loop
+//! feeding tonic.
 //!
 //! It never removes anything that is not a socket: a config pointing `socket_path` at a
 //! regular file is an error, not a deletion.
@@ -21,6 +22,9 @@ use super::peer::{CallerBinding, PROC_ROOT};
 
 /// Mode of SPIRE's public Workload API socket.
 const PUBLIC_SOCKET_MODE: u32 = 0o777;
+/// Mode of the socket's directory when the agent creates it: anyone may reach the socket,
+/// only the agent's user may change what is in it.
+const PUBLIC_DIR_MODE: u32 = 0o755;
 /// Pause after a failed accept (e.g. EMFILE) so a full fd table doesn't spin the loop.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 /// Accepted connections waiting for tonic to pick them up.
@@ -28,12 +32,8 @@ const ACCEPT_QUEUE: usize = 64;
 
 /// Binds the public socket at `path`.
 pub(super) fn bind_public(path: &Path) -> Result<UnixListener, WorkloadApiError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(|source| WorkloadApiError::CreateDir {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
+    spire_grpc_uds::prepare_socket_dir(path, PUBLIC_DIR_MODE)
+        .map_err(WorkloadApiError::SocketDir)?;
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
             fs::remove_file(path).map_err(|source| WorkloadApiError::RemoveStale {
