@@ -1,6 +1,8 @@
 //! `spire-agent run`: config → plugins → bootstrap → node attestation → agent SVID rotation,
 //! entry sync (the Manager) and the Workload API, until shutdown or until the server refuses
-//! the agent (banned): then the stored SVID is deleted and the agent stops, as SPIRE does.
+//! the agent for good, as SPIRE does: banned, or asked to re-attest (expired, superseded or
+//! evicted) when the node attestor cannot attest again. Then the stored SVID is deleted and
+//! the agent stops. An agent whose node attestor can attest again does so and carries on.
 
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
@@ -19,7 +21,7 @@ use crate::agent_svid::{AgentSvidRotator, RotateError};
 use crate::attest::catalog::{AgentCatalog, CatalogError, JoinTokenSource};
 use crate::attest::{AttestError, NodeAttestor};
 use crate::bootstrap::{BootstrapError, bootstrap_trust, initial_roots};
-use crate::client::{ConnectError, GrpcServerClient, ServerConnection};
+use crate::client::{ConnectError, GrpcServerClient, Refusal, ServerConnection};
 use crate::manager::{Manager, ManagerSettings, WorkloadKeyType};
 use crate::storage::{Storage, StorageError};
 
@@ -137,7 +139,12 @@ pub async fn run(
         },
         ..ManagerSettings::new(td.clone())
     };
-    let manager = Manager::new(server_client, Arc::clone(&clock), settings, Some(bundle));
+    let manager = Manager::new(
+        server_client.clone(),
+        Arc::clone(&clock),
+        settings,
+        Some(bundle),
+    );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
@@ -172,16 +179,31 @@ pub async fn run(
         }))
     };
 
-    let outcome = tokio::select! {
-        () = shutdown => Ok(()),
-        denied = denials.wait_for(Option::is_some) => {
-            let reason = denied.map(|d| d.clone().unwrap_or_default()).unwrap_or_default();
-            Err(reason)
+    tokio::pin!(shutdown);
+    let mut rotator_task = rotator_task;
+    let outcome = loop {
+        tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            denied = denials.wait_for(Option::is_some) => {
+                let refusal = denied.ok().and_then(|d| d.clone());
+                match refusal {
+                    Some(Refusal::MustReattest(reason)) => {
+                        tracing::warn!(%reason, "Agent needs to re-attest; will attempt to re-attest");
+                        match rotator.reattest_after(Refusal::MustReattest(reason)).await {
+                            Ok(()) => server_client.clear_denial(),
+                            Err(error) => break Err(error),
+                        }
+                    }
+                    Some(refusal) => break Err(RotateError::Denied(refusal)),
+                    // The sender is gone: the manager stopped.
+                    None => break Ok(()),
+                }
+            }
+            rotated = &mut rotator_task => break match rotated {
+                Ok(Err(error)) => Err(error),
+                _ => Ok(()),
+            },
         }
-        rotated = rotator_task => match rotated {
-            Ok(Err(RotateError::Denied(reason))) => Err(reason),
-            _ => Ok(()),
-        },
     };
     let _ = stop_tx.send(true);
     let _ = manager_task.await;
@@ -195,10 +217,19 @@ pub async fn run(
             tracing::info!("Agent stopped gracefully");
             Ok(())
         }
-        Err(reason) => {
-            tracing::error!(reason = %reason, "Agent is not authorized by the server; removing its SVID and shutting down");
+        Err(error) => {
+            match &error {
+                RotateError::Denied(Refusal::Banned(reason)) => tracing::error!(
+                    %reason,
+                    "Agent is banned: removing SVID and shutting down"
+                ),
+                other => tracing::error!(
+                    error = %other,
+                    "Agent failed re-attestation; removing SVID and shutting down"
+                ),
+            }
             storage.delete_svid()?;
-            Err(AgentError::Refused(reason))
+            Err(AgentError::Refused(error.to_string()))
         }
     }
 }

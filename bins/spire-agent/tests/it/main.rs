@@ -7,6 +7,7 @@ mod flood;
 mod hostile;
 mod interop;
 mod many_callers;
+mod refusal;
 mod rotation;
 mod server_restart;
 mod state_files;

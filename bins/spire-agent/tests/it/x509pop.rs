@@ -61,15 +61,15 @@ fn x509pop_agent_attests_is_listed_and_serves_an_entry_parented_to_its_id() {
     env.wait_for_fetched_id(WORKLOAD_ID, Duration::from_secs(40));
 }
 
-struct PkiPaths {
-    ca: std::path::PathBuf,
-    cert: std::path::PathBuf,
-    key: std::path::PathBuf,
-    cert_der: Vec<u8>,
+pub(crate) struct PkiPaths {
+    pub(crate) ca: std::path::PathBuf,
+    pub(crate) cert: std::path::PathBuf,
+    pub(crate) key: std::path::PathBuf,
+    pub(crate) cert_der: Vec<u8>,
 }
 
 /// A root CA and a node leaf (digitalSignature, as x509pop requires) signed by it, as PEM.
-fn write_test_pki(dir: &Path) -> PkiPaths {
+pub(crate) fn write_test_pki(dir: &Path) -> PkiPaths {
     let ca_key = KeyPair::generate().expect("P-256 CA key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("no SANs");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -103,7 +103,7 @@ fn write_test_pki(dir: &Path) -> PkiPaths {
 }
 
 /// SHA-1 of `der`, lowercase hex, by `openssl dgst` (what SPIRE puts in the agent ID).
-fn sha1_hex(der: &[u8]) -> String {
+pub(crate) fn sha1_hex(der: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("leaf.der");
     std::fs::write(&file, der).expect("write DER");

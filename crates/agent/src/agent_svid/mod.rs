@@ -2,8 +2,12 @@
 //! drawn once per SVID). Agents attested by a re-attestable node attestor (x509pop) renew
 //! by attesting again; the others call `RenewAgent` with their current SVID. Every renewal
 //! uses a new key in the other KeyManager slot, is stored, and is presented on the next
-//! connection. A refusal by the server (banned agent) is handed to the caller, which stops the
-//! agent as SPIRE does.
+//! connection.
+//!
+//! A refusal by the server is read as SPIRE's agent reads it ([`crate::client::refusal`]): a
+//! banned agent is handed to the caller, which stops; an expired, superseded or evicted one
+//! attests again when its node attestor allows it ([`AgentSvidRotator::reattest`]), and is
+//! handed to the caller to stop when it does not (a join token is single use).
 
 mod schedule;
 
@@ -14,6 +18,7 @@ use spire_proto::spire::api::server::agent::v1::agent_client::AgentClient;
 use spire_proto::spire::api::server::agent::v1::{AgentX509svidParams, RenewAgentRequest};
 
 use crate::attest::{AgentIdentity, AttestError, NodeAttestor, csr::agent_csr};
+use crate::client::{Refusal, refusal_of};
 pub use schedule::RotationSchedule;
 
 /// How often the SVID's age is checked.
@@ -22,9 +27,20 @@ pub const CHECK_INTERVAL: Duration = Duration::from_secs(5);
 /// Why a rotation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
-    /// The server refused the agent: it is banned, evicted or unknown. Retrying cannot help.
-    #[error("server refused to renew the agent SVID: {0}")]
-    Denied(String),
+    /// The server refused the agent in a way SPIRE's agent acts on (banned, or must
+    /// re-attest).
+    #[error("server refused the agent: {0}")]
+    Denied(Refusal),
+    /// The server asked for a new attestation and it could not be done.
+    #[error("server asked the agent to re-attest ({refusal}) and re-attestation failed: {source}")]
+    ReattestFailed {
+        refusal: Refusal,
+        #[source]
+        source: Box<RotateError>,
+    },
+    /// The node attestor's evidence cannot be presented twice (a join token is single use).
+    #[error("the agent's node attestor cannot attest again (its evidence is single use)")]
+    NotReattestable,
     #[error("agent SVID rotation failed: {0}")]
     Failed(#[from] AttestError),
 }
@@ -34,6 +50,9 @@ pub enum RotateError {
 pub struct AgentSvidRotator {
     node: NodeAttestor,
     state: Mutex<(AgentIdentity, RotationSchedule)>,
+    /// One renewal or re-attestation at a time (the rotation loop and a refused sync may
+    /// both ask for one).
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl AgentSvidRotator {
@@ -46,6 +65,7 @@ impl AgentSvidRotator {
         Ok(Self {
             node,
             state: Mutex::new((identity, schedule)),
+            turn: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -60,8 +80,8 @@ impl AgentSvidRotator {
     }
 
     /// Checks every [`CHECK_INTERVAL`] until `shutdown`; returns only when the server refused
-    /// the agent or `shutdown` resolved. Other failures are logged and retried on the next
-    /// check.
+    /// the agent for good (banned, or re-attestation asked for and impossible) or `shutdown`
+    /// resolved. Other failures are logged and retried on the next check.
     pub async fn run(
         &self,
         shutdown: impl std::future::Future<Output = ()>,
@@ -79,7 +99,11 @@ impl AgentSvidRotator {
             }
             match self.rotate().await {
                 Ok(()) => {}
-                Err(RotateError::Denied(reason)) => return Err(RotateError::Denied(reason)),
+                Err(RotateError::Denied(refusal @ Refusal::MustReattest(_))) => {
+                    tracing::warn!(reason = %refusal, "Agent needs to re-attest; will attempt to re-attest");
+                    self.reattest_after(refusal).await?;
+                }
+                Err(error @ RotateError::Denied(_)) => return Err(error),
                 Err(error) => tracing::error!(%error, "Could not rotate agent SVID"),
             }
         }
@@ -87,20 +111,60 @@ impl AgentSvidRotator {
 
     /// Renews the SVID now.
     pub async fn rotate(&self) -> Result<(), RotateError> {
+        let _turn = self.turn.lock().await;
         let current = self.identity();
         let key = self.node.new_key(Some(current.key.as_ref()))?;
         let renewed = if current.reattestable {
-            let bundle = self.node.storage.data().bundle;
-            let bundle = (!bundle.is_empty())
-                .then_some(bundle)
-                .or(Some(current.bundle));
-            self.node
-                .attest(Arc::clone(&key), bundle)
-                .await
-                .map_err(denied_or_failed)?
+            self.attest_again(key, current).await?
         } else {
             self.renew(key, current).await?
         };
+        self.adopt(renewed)
+    }
+
+    /// Attests again because the server asked for it (the agent's SVID expired, was
+    /// superseded, or the agent was evicted), as SPIRE's agent does; refused with
+    /// [`RotateError::NotReattestable`] when the node attestor cannot (join token).
+    pub async fn reattest(&self) -> Result<(), RotateError> {
+        let _turn = self.turn.lock().await;
+        let current = self.identity();
+        if !current.reattestable {
+            return Err(RotateError::NotReattestable);
+        }
+        let key = self.node.new_key(Some(current.key.as_ref()))?;
+        let renewed = self.attest_again(key, current).await?;
+        self.adopt(renewed)?;
+        tracing::info!("Agent re-attested after the server refused its SVID");
+        Ok(())
+    }
+
+    /// [`AgentSvidRotator::reattest`], its failure wrapped with the refusal that asked for it.
+    pub async fn reattest_after(&self, refusal: Refusal) -> Result<(), RotateError> {
+        self.reattest()
+            .await
+            .map_err(|source| RotateError::ReattestFailed {
+                refusal,
+                source: Box::new(source),
+            })
+    }
+
+    async fn attest_again(
+        &self,
+        key: Arc<dyn spire_plugin::Key>,
+        current: AgentIdentity,
+    ) -> Result<AgentIdentity, RotateError> {
+        let bundle = self.node.storage.data().bundle;
+        let bundle = (!bundle.is_empty())
+            .then_some(bundle)
+            .or(Some(current.bundle));
+        self.node
+            .attest(key, bundle)
+            .await
+            .map_err(denied_or_failed)
+    }
+
+    /// Makes `renewed` the identity presented from now on.
+    fn adopt(&self, renewed: AgentIdentity) -> Result<(), RotateError> {
         let schedule = RotationSchedule::for_leaf(&renewed.svid, &mut rand::rng())?;
         self.node
             .conn
@@ -155,9 +219,11 @@ impl AgentSvidRotator {
 }
 
 fn denied_or_failed(error: AttestError) -> RotateError {
-    if error.is_permission_denied() {
-        RotateError::Denied(error.to_string())
-    } else {
-        RotateError::Failed(error)
+    match &error {
+        AttestError::Rpc { status, .. } => match refusal_of(status) {
+            Some(refusal) => RotateError::Denied(refusal),
+            None => RotateError::Failed(error),
+        },
+        _ => RotateError::Failed(error),
     }
 }

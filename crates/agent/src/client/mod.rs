@@ -7,6 +7,7 @@
 pub mod connect;
 pub mod convert;
 pub mod http;
+pub mod refusal;
 pub mod sync;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use spire_proto::spire::api::server::svid::v1::{
 use tonic::{Code, Status};
 
 pub use connect::{ConnectError, ServerConnection};
+pub use refusal::{Refusal, refusal_of};
 
 use crate::identity::{
     ServerClient, ServerClientError, SignedJwtSvid, SignedX509Svid, SyncedState, X509SvidRequest,
@@ -37,8 +39,8 @@ pub struct GrpcServerClient {
     trust_domain: String,
     entries: tokio::sync::Mutex<EntryCache>,
     storage: Option<Arc<Storage>>,
-    /// Set to the server's message when it refuses the agent itself (banned, evicted).
-    denied: tokio::sync::watch::Sender<Option<String>>,
+    /// Set when the server refuses the agent itself (banned, evicted, expired).
+    denied: tokio::sync::watch::Sender<Option<Refusal>>,
 }
 
 impl GrpcServerClient {
@@ -54,10 +56,15 @@ impl GrpcServerClient {
         }
     }
 
-    /// Sees the server's refusal of the agent (PermissionDenied on an agent call); the agent
-    /// stops on it as SPIRE does.
-    pub fn denials(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+    /// Sees the server's refusals of the agent that SPIRE's agent acts on (see
+    /// [`refusal`]): banned (stop) or must re-attest.
+    pub fn denials(&self) -> tokio::sync::watch::Receiver<Option<Refusal>> {
         self.denied.subscribe()
+    }
+
+    /// Forgets the last refusal (after a successful re-attestation).
+    pub fn clear_denial(&self) {
+        self.denied.send_replace(None);
     }
 
     pub fn connection(&self) -> &ServerConnection {
@@ -89,8 +96,10 @@ impl GrpcServerClient {
         match &error {
             // Next call dials again, with the current SVID and roots.
             ServerClientError::Unavailable(_) => self.conn.reset(),
-            ServerClientError::PermissionDenied(message) => {
-                self.denied.send_replace(Some(message.clone()));
+            ServerClientError::PermissionDenied(_) => {
+                if let Some(refusal) = refusal_of(&status) {
+                    self.denied.send_replace(Some(refusal));
+                }
             }
             ServerClientError::Other(_) => {}
         }
