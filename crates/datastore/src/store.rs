@@ -63,7 +63,8 @@ pub trait DataStore: Send + Sync + std::fmt::Debug {
     /// Deletes the agent and its node selectors; returns what was deleted.
     async fn delete_attested_node(&self, spiffe_id: &str) -> Result<AttestedNode>;
     /// Deletes agents whose SVID expired before `expires_before`; agents that cannot
-    /// re-attest are kept unless `include_non_reattestable`. Returns how many went.
+    /// re-attest are kept unless `include_non_reattestable`, and banned agents always are
+    /// (pruning one would let it attest again). Returns how many went.
     async fn prune_attested_nodes(
         &self,
         expires_before: i64,
@@ -139,6 +140,17 @@ pub trait DataStore: Send + Sync + std::fmt::Debug {
     /// The highest entry event ID, 0 when there is none.
     async fn last_registration_entry_event_id(&self) -> Result<i64> {
         Err(DataStoreError::Unsupported("entry events".into()))
+    }
+    /// Deletes entry events created before `created_before` (Unix seconds); returns how many.
+    async fn prune_registration_entry_events(&self, created_before: i64) -> Result<u64> {
+        let _ = created_before;
+        Err(DataStoreError::Unsupported("entry events".into()))
+    }
+    /// Deletes agent events (`attested_node_entries_events`) created before
+    /// `created_before` (Unix seconds); returns how many.
+    async fn prune_attested_node_events(&self, created_before: i64) -> Result<u64> {
+        let _ = created_before;
+        Err(DataStoreError::Unsupported("agent events".into()))
     }
 
     // ---- join tokens ----

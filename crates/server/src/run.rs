@@ -204,7 +204,11 @@ pub async fn run(
         server_svid.clone(),
         clock.clone(),
     );
-    crate::prune::spawn(catalog.datastore.clone(), clock.clone());
+    crate::prune::spawn(
+        catalog.datastore.clone(),
+        clock.clone(),
+        crate::prune::PruneSettings::from_config(&config),
+    );
 
     let tcp_addr: SocketAddr = format!("{}:{}", config.bind_address, config.bind_port)
         .parse()

@@ -7,6 +7,7 @@
 mod bundles;
 mod ca_journals;
 mod entries;
+mod events;
 mod nodes;
 mod tokens;
 
@@ -58,6 +59,12 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("join_tokens", |ds| Box::pin(tokens::join_tokens(ds))),
     ("ca_journals", |ds| {
         Box::pin(ca_journals::set_fetch_list_prune(ds))
+    }),
+    ("entry_events_prune", |ds| {
+        Box::pin(events::entry_events_prune(ds))
+    }),
+    ("node_events_prune", |ds| {
+        Box::pin(events::node_events_prune(ds))
     }),
 ];
 

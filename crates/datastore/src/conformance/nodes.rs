@@ -241,6 +241,7 @@ pub async fn prune(ds: &dyn DataStore) {
         node("old-re", "x", "1", 100, true),
         node("old-no", "x", "2", 100, false),
         node("new", "x", "3", 900, true),
+        node("old-banned", "x", "", 100, true),
     ] {
         ds.create_attested_node(&n).await.expect("create");
     }
@@ -249,16 +250,25 @@ pub async fn prune(ds: &dyn DataStore) {
         ds.count_attested_nodes(&AttestedNodeFilter::default())
             .await
             .expect("count"),
-        2
+        3
     );
     assert_eq!(
         ds.prune_attested_nodes(500, true).await.expect("prune all"),
         1
     );
+    let left = ds
+        .list_attested_nodes(&AttestedNodeFilter::default(), None)
+        .await
+        .expect("list")
+        .items;
+    let mut ids: Vec<&str> = left.iter().map(|n| n.spiffe_id.as_str()).collect();
+    ids.sort_unstable();
     assert_eq!(
-        ds.count_attested_nodes(&AttestedNodeFilter::default())
-            .await
-            .expect("count"),
-        1
+        ids,
+        [
+            "spiffe://td/spire/agent/new",
+            "spiffe://td/spire/agent/old-banned"
+        ],
+        "an expired banned agent is never pruned (it could attest again)"
     );
 }

@@ -3,7 +3,7 @@
 //! (SPIRE's events-based cache reads the same table).
 
 use super::SqlDataStore;
-use super::args::Sql;
+use super::args::{Arg, Sql};
 use crate::error::Result;
 use crate::records::EntryEvent;
 
@@ -44,6 +44,23 @@ impl SqlDataStore {
             .await
     }
 
+    /// `DELETE FROM <table> WHERE created_at < ?`, for SPIRE's event pruning: the events
+    /// only let caches apply deltas, and one older than the pruning age has long been read
+    /// (a cache that falls that far behind reloads in full).
+    pub(super) async fn prune_events_impl(
+        &self,
+        table: EventTable,
+        created_before: i64,
+    ) -> Result<u64> {
+        let sql = Sql::new(match table {
+            EventTable::Entries => "DELETE FROM registered_entries_events WHERE created_at < ?",
+            EventTable::Nodes => "DELETE FROM attested_node_entries_events WHERE created_at < ?",
+        })
+        .with(Arg::time(created_before)?);
+        let mut conn = self.pool.acquire().await?;
+        conn.link().execute(&sql).await
+    }
+
     async fn entry_events(&self, sql: &Sql) -> Result<Vec<EntryEvent>> {
         // The primary: a replica could lag behind the entries the events name.
         let mut conn = self.pool.acquire().await?;
@@ -57,4 +74,13 @@ impl SqlDataStore {
             })
             .collect()
     }
+}
+
+/// The two event logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EventTable {
+    /// `registered_entries_events`.
+    Entries,
+    /// `attested_node_entries_events`.
+    Nodes,
 }

@@ -192,6 +192,9 @@ impl SqlDataStore {
         let mut link = tx.link();
         let mut sql = Sql::new("SELECT spiffe_id FROM attested_node_entries WHERE expires_at < ");
         sql.bind(Arg::time(expires_before)?);
+        // A banned agent (empty serial) is kept, as SPIRE does: deleting its row would
+        // forget the ban and let it attest again.
+        sql.push(" AND serial_number <> ''");
         if !include_non_reattestable {
             sql.push(" AND can_reattest = ").bind(Arg::Bool(true));
         }

@@ -171,6 +171,16 @@ impl DataStore for SqlDataStore {
         self.last_registration_entry_event_id_impl().await
     }
 
+    async fn prune_registration_entry_events(&self, created_before: i64) -> Result<u64> {
+        self.prune_events_impl(super::events::EventTable::Entries, created_before)
+            .await
+    }
+
+    async fn prune_attested_node_events(&self, created_before: i64) -> Result<u64> {
+        self.prune_events_impl(super::events::EventTable::Nodes, created_before)
+            .await
+    }
+
     async fn set_ca_journal(&self, journal: &CaJournal) -> Result<CaJournal> {
         self.set_ca_journal_impl(journal).await
     }

@@ -78,6 +78,8 @@ macro_rules! every_check {
             entry_bad_input,
             join_tokens,
             ca_journals,
+            entry_events_prune,
+            node_events_prune,
         );
     };
 }

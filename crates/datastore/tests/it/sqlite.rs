@@ -54,13 +54,15 @@ conformance!(
     entry_bad_input,
     join_tokens,
     ca_journals,
+    entry_events_prune,
+    node_events_prune,
 );
 
 #[tokio::test]
 async fn every_conformance_check_has_a_test() {
     assert_eq!(
         CHECKS.len(),
-        19,
+        21,
         "add a conformance!() line for each new check"
     );
 }
