@@ -18,8 +18,8 @@ use spire_proto::spire::api::server::agent::v1::agent_client::AgentClient;
 use spire_proto::spire::api::server::agent::v1::{AgentX509svidParams, RenewAgentRequest};
 
 use crate::attest::{AgentIdentity, AttestError, NodeAttestor, csr::agent_csr};
+use crate::cache::RenewalSchedule;
 use crate::client::{Refusal, refusal_of};
-pub use schedule::RotationSchedule;
 
 /// How often the SVID's age is checked.
 pub const CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -49,7 +49,7 @@ pub enum RotateError {
 #[derive(Debug)]
 pub struct AgentSvidRotator {
     node: NodeAttestor,
-    state: Mutex<(AgentIdentity, RotationSchedule)>,
+    state: Mutex<(AgentIdentity, RenewalSchedule)>,
     /// One renewal or re-attestation at a time (the rotation loop and a refused sync may
     /// both ask for one).
     turn: tokio::sync::Mutex<()>,
@@ -58,7 +58,7 @@ pub struct AgentSvidRotator {
 impl AgentSvidRotator {
     /// Starts from `identity` and presents it on the server connection.
     pub fn new(node: NodeAttestor, identity: AgentIdentity) -> Result<Self, AttestError> {
-        let schedule = RotationSchedule::for_leaf(&identity.svid, &mut rand::rng())?;
+        let schedule = schedule::for_leaf(&identity.svid, &mut rand::rng())?;
         node.conn
             .resolver()
             .set(identity.svid.clone(), Arc::clone(&identity.key));
@@ -165,7 +165,7 @@ impl AgentSvidRotator {
 
     /// Makes `renewed` the identity presented from now on.
     fn adopt(&self, renewed: AgentIdentity) -> Result<(), RotateError> {
-        let schedule = RotationSchedule::for_leaf(&renewed.svid, &mut rand::rng())?;
+        let schedule = schedule::for_leaf(&renewed.svid, &mut rand::rng())?;
         self.node
             .conn
             .resolver()
@@ -212,7 +212,7 @@ impl AgentSvidRotator {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (AgentIdentity, RotationSchedule)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (AgentIdentity, RenewalSchedule)> {
         // Replaced whole under the lock; a panic elsewhere cannot leave it torn.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

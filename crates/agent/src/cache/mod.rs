@@ -16,7 +16,7 @@ mod tests;
 
 pub use jwt::{DEFAULT_JWT_SVID_CACHE_MAX_SIZE, JwtSvidCache, JwtSvidKey};
 pub use matching::{SelectorSet, dedup_hints, entry_matches};
-pub use rotation::{from_unix_seconds, jwt_refresh_due, unix_seconds, x509_renewal_due};
+pub use rotation::{RenewalSchedule, from_unix_seconds, jwt_refresh_due, unix_seconds};
 pub use svid_cache::{
     CacheCounts, CacheLimits, CachedX509Svid, DEFAULT_X509_SVID_CACHE_MAX_SIZE, SvidCache,
     WorkloadView,

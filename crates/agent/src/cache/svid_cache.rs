@@ -13,7 +13,7 @@ use crate::identity::{AgentEntry, BundleSet, SyncedState, WorkloadUpdate, X509Id
 
 use super::jwt::{DEFAULT_JWT_SVID_CACHE_MAX_SIZE, JwtSvidCache};
 use super::matching::{SelectorIndex, SelectorSet, dedup_hints, entry_matches};
-use super::rotation::{unix_seconds, x509_renewal_due};
+use super::rotation::{RenewalSchedule, unix_seconds};
 
 /// Default `x509_svid_cache_max_size`.
 pub const DEFAULT_X509_SVID_CACHE_MAX_SIZE: usize = 1000;
@@ -75,7 +75,7 @@ pub struct SvidCache {
     limits: CacheLimits,
     records: BTreeMap<String, Record>,
     index: SelectorIndex,
-    svids: HashMap<String, CachedX509Svid>,
+    svids: HashMap<String, HeldSvid>,
     bundles: BundleSet,
     /// Subscribed selector sets and how many subscribers hold each.
     subscriptions: BTreeMap<SelectorSet, usize>,
@@ -83,6 +83,13 @@ pub struct SvidCache {
     /// Set by the first [`SvidCache::apply_sync`]: until then "no entry matches" means
     /// "not known yet", not "no identity".
     synced: bool,
+}
+
+/// A cached SVID and its renewal point, drawn once when it was stored.
+#[derive(Debug)]
+struct HeldSvid {
+    svid: CachedX509Svid,
+    renewal: RenewalSchedule,
 }
 
 #[derive(Debug)]
@@ -181,19 +188,19 @@ impl SvidCache {
     }
 
     /// Entry IDs whose X509-SVID must be minted now, most urgent first: subscribed entries
-    /// without an SVID; SVIDs past half life (±10 % jitter) or minted for an older revision of
-    /// their entry; then prefetch of unsubscribed entries while the cache has room (never for
-    /// `disable_x509_svid_prefetch` entries).
-    pub fn x509_svids_due<R: Rng + ?Sized>(&self, now: SystemTime, rng: &mut R) -> Vec<String> {
+    /// without an SVID; SVIDs past their renewal point (half life ±10 %, drawn when stored)
+    /// or minted for an older revision of their entry; then prefetch of unsubscribed entries
+    /// while the cache has room (never for `disable_x509_svid_prefetch` entries).
+    pub fn x509_svids_due(&self, now: SystemTime) -> Vec<String> {
         let subscribed = self.subscribed_entry_ids();
         let mut missing_subscribed = Vec::new();
         let mut renewals = Vec::new();
         let mut prefetch = Vec::new();
         for (id, record) in &self.records {
             match self.svids.get(id) {
-                Some(svid)
-                    if svid.entry_revision != record.entry.revision_number
-                        || x509_renewal_due(svid.not_before, svid.not_after, now, rng) =>
+                Some(held)
+                    if held.svid.entry_revision != record.entry.revision_number
+                        || held.renewal.is_due(now) =>
                 {
                     renewals.push(id.clone());
                 }
@@ -218,13 +225,20 @@ impl SvidCache {
         self.records.get(entry_id).map(|record| &record.entry)
     }
 
-    /// Stores a freshly minted SVID; returns false (and drops it) when the entry was deleted
-    /// meanwhile.
-    pub fn store_x509_svid(&mut self, entry_id: &str, svid: CachedX509Svid) -> bool {
+    /// Stores a freshly minted SVID and draws its renewal point from `rng`; returns false
+    /// (and drops it) when the entry was deleted meanwhile.
+    pub fn store_x509_svid<R: Rng + ?Sized>(
+        &mut self,
+        entry_id: &str,
+        svid: CachedX509Svid,
+        rng: &mut R,
+    ) -> bool {
         if !self.records.contains_key(entry_id) {
             return false;
         }
-        self.svids.insert(entry_id.to_owned(), svid);
+        let renewal = RenewalSchedule::jittered(svid.not_before, svid.not_after, rng);
+        self.svids
+            .insert(entry_id.to_owned(), HeldSvid { svid, renewal });
         true
     }
 
@@ -270,7 +284,7 @@ impl SvidCache {
         let mut identities = Vec::with_capacity(entries.len());
         let mut federated_bundles = BTreeMap::new();
         for entry in entries {
-            let Some(svid) = self.svids.get(&entry.entry_id) else {
+            let Some(HeldSvid { svid, .. }) = self.svids.get(&entry.entry_id) else {
                 complete = false;
                 continue;
             };
@@ -311,7 +325,7 @@ impl SvidCache {
 
     /// The cached X509-SVID of `entry_id`.
     pub fn x509_svid(&self, entry_id: &str) -> Option<&CachedX509Svid> {
-        self.svids.get(entry_id)
+        self.svids.get(entry_id).map(|held| &held.svid)
     }
 
     pub fn counts(&self) -> CacheCounts {

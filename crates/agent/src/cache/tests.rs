@@ -104,7 +104,7 @@ fn entry_matches_only_when_its_selectors_are_a_subset_of_the_workloads() {
         ],
     );
     for id in ["a", "b", "c"] {
-        assert!(cache.store_x509_svid(id, svid(1, 1)));
+        assert!(cache.store_x509_svid(id, svid(1, 1), &mut rng()));
     }
     let only_uid = cache.workload_view(&set(&["unix:uid:1000"]));
     assert_eq!(ids(&only_uid), vec!["a"]);
@@ -130,7 +130,7 @@ fn identities_are_ordered_by_entry_id() {
         ],
     );
     for id in ["zz", "aa", "mm"] {
-        cache.store_x509_svid(id, svid(1, 1));
+        cache.store_x509_svid(id, svid(1, 1), &mut rng());
     }
     assert_eq!(
         ids(&cache.workload_view(&set(&["u:1"]))),
@@ -152,7 +152,7 @@ fn duplicate_hint_keeps_only_the_oldest_entry() {
     let plain = entry("d", &["u:1"]);
     let mut cache = cache_with(10, vec![newer, older, same_age_higher_id, plain]);
     for id in ["a", "b", "c", "d"] {
-        cache.store_x509_svid(id, svid(1, 1));
+        cache.store_x509_svid(id, svid(1, 1), &mut rng());
     }
     assert_eq!(ids(&cache.workload_view(&set(&["u:1"]))), vec!["b", "d"]);
 }
@@ -162,8 +162,8 @@ fn store_svid_entries_are_not_served_to_workloads() {
     let mut stored = entry("a", &["u:1"]);
     stored.store_svid = true;
     let mut cache = cache_with(10, vec![stored, entry("b", &["u:1"])]);
-    cache.store_x509_svid("a", svid(1, 1));
-    cache.store_x509_svid("b", svid(2, 1));
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
+    cache.store_x509_svid("b", svid(2, 1), &mut rng());
     let workload = set(&["u:1"]);
     assert_eq!(ids(&cache.workload_view(&workload)), vec!["b"]);
     assert_eq!(cache.matching_entries(&workload).len(), 1);
@@ -172,10 +172,10 @@ fn store_svid_entries_are_not_served_to_workloads() {
 #[test]
 fn entries_without_svid_are_due_and_fresh_svids_are_not() {
     let mut cache = cache_with(10, vec![entry("a", &["u:1"]), entry("b", &["u:1"])]);
-    assert_eq!(cache.x509_svids_due(t0(), &mut rng()), vec!["a", "b"]);
-    cache.store_x509_svid("a", svid(1, 1));
+    assert_eq!(cache.x509_svids_due(t0()), vec!["a", "b"]);
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
     assert_eq!(
-        cache.x509_svids_due(t0() + Duration::from_secs(60), &mut rng()),
+        cache.x509_svids_due(t0() + Duration::from_secs(60)),
         vec!["b"]
     );
 }
@@ -183,15 +183,15 @@ fn entries_without_svid_are_due_and_fresh_svids_are_not() {
 #[test]
 fn svid_is_due_after_half_life_with_jitter_and_not_before() {
     let mut cache = cache_with(10, vec![entry("a", &["u:1"])]);
-    cache.store_x509_svid("a", svid(1, 1));
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
     // 1 h SVID: renewal somewhere in 27..33 min.
     assert!(
         cache
-            .x509_svids_due(t0() + Duration::from_secs(26 * 60), &mut rng())
+            .x509_svids_due(t0() + Duration::from_secs(26 * 60))
             .is_empty()
     );
     assert_eq!(
-        cache.x509_svids_due(t0() + Duration::from_secs(34 * 60), &mut rng()),
+        cache.x509_svids_due(t0() + Duration::from_secs(34 * 60)),
         vec!["a"]
     );
 }
@@ -199,13 +199,13 @@ fn svid_is_due_after_half_life_with_jitter_and_not_before() {
 #[test]
 fn changed_revision_makes_svid_due() {
     let mut cache = cache_with(10, vec![entry("a", &["u:1"])]);
-    cache.store_x509_svid("a", svid(1, 1));
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
     let mut updated = entry("a", &["u:1"]);
     updated.revision_number = 2;
     cache.apply_sync(synced(vec![updated]));
-    assert_eq!(cache.x509_svids_due(t0(), &mut rng()), vec!["a"]);
-    cache.store_x509_svid("a", svid(2, 2));
-    assert!(cache.x509_svids_due(t0(), &mut rng()).is_empty());
+    assert_eq!(cache.x509_svids_due(t0()), vec!["a"]);
+    cache.store_x509_svid("a", svid(2, 2), &mut rng());
+    assert!(cache.x509_svids_due(t0()).is_empty());
 }
 
 #[test]
@@ -219,12 +219,12 @@ fn prefetch_stops_at_the_limit_but_subscribed_entries_are_minted_beyond_it() {
             entry("d", &["u:4"]),
         ],
     );
-    assert_eq!(cache.x509_svids_due(t0(), &mut rng()), vec!["a", "b"]);
-    cache.store_x509_svid("a", svid(1, 1));
-    cache.store_x509_svid("b", svid(2, 1));
-    assert!(cache.x509_svids_due(t0(), &mut rng()).is_empty());
+    assert_eq!(cache.x509_svids_due(t0()), vec!["a", "b"]);
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
+    cache.store_x509_svid("b", svid(2, 1), &mut rng());
+    assert!(cache.x509_svids_due(t0()).is_empty());
     cache.subscribe(&set(&["u:4"]), t0());
-    assert_eq!(cache.x509_svids_due(t0(), &mut rng()), vec!["d"]);
+    assert_eq!(cache.x509_svids_due(t0()), vec!["d"]);
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn eviction_drops_least_recently_used_unsubscribed_svids_and_never_subscribed_on
     cache.subscribe(&set(&["u:2"]), t0() + HOUR);
     cache.unsubscribe(&set(&["u:2"]));
     for (id, tag) in [("a", 1), ("b", 2), ("c", 3)] {
-        cache.store_x509_svid(id, svid(tag, 1));
+        cache.store_x509_svid(id, svid(tag, 1), &mut rng());
     }
     cache.apply_sync(synced(entries));
     assert_eq!(cache.counts().x509_svids, 1);
@@ -262,7 +262,7 @@ fn eviction_keeps_recently_used_when_room_for_two() {
     cache.subscribe(&set(&["u:3"]), t0());
     cache.unsubscribe(&set(&["u:3"]));
     for (id, tag) in [("a", 1), ("b", 2), ("c", 3)] {
-        cache.store_x509_svid(id, svid(tag, 1));
+        cache.store_x509_svid(id, svid(tag, 1), &mut rng());
     }
     cache.apply_sync(synced(entries));
     assert_eq!(cache.counts().x509_svids, 2);
@@ -277,21 +277,21 @@ fn prefetch_disabled_entries_are_minted_only_when_subscribed() {
     let mut lazy = entry("a", &["u:1"]);
     lazy.disable_x509_svid_prefetch = true;
     let mut cache = cache_with(10, vec![lazy]);
-    assert!(cache.x509_svids_due(t0(), &mut rng()).is_empty());
+    assert!(cache.x509_svids_due(t0()).is_empty());
     cache.subscribe(&set(&["u:1", "u:9"]), t0());
-    assert_eq!(cache.x509_svids_due(t0(), &mut rng()), vec!["a"]);
+    assert_eq!(cache.x509_svids_due(t0()), vec!["a"]);
 }
 
 #[test]
 fn deleted_entry_loses_its_svid_and_leaves_the_workload_view() {
     let mut cache = cache_with(10, vec![entry("a", &["u:1"]), entry("b", &["u:1"])]);
-    cache.store_x509_svid("a", svid(1, 1));
-    cache.store_x509_svid("b", svid(2, 1));
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
+    cache.store_x509_svid("b", svid(2, 1), &mut rng());
     cache.apply_sync(synced(vec![entry("b", &["u:1"])]));
     assert_eq!(ids(&cache.workload_view(&set(&["u:1"]))), vec!["b"]);
     assert!(cache.x509_svid("a").is_none());
     assert!(
-        !cache.store_x509_svid("a", svid(3, 1)),
+        !cache.store_x509_svid("a", svid(3, 1), &mut rng()),
         "late SVID of a deleted entry is dropped"
     );
 }
@@ -299,11 +299,11 @@ fn deleted_entry_loses_its_svid_and_leaves_the_workload_view() {
 #[test]
 fn view_is_incomplete_until_every_matching_entry_has_an_svid() {
     let mut cache = cache_with(10, vec![entry("a", &["u:1"]), entry("b", &["u:1"])]);
-    cache.store_x509_svid("b", svid(2, 1));
+    cache.store_x509_svid("b", svid(2, 1), &mut rng());
     let view = cache.workload_view(&set(&["u:1"]));
     assert!(!view.complete);
     assert_eq!(ids(&view), vec!["b"]);
-    cache.store_x509_svid("a", svid(1, 1));
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
     assert!(cache.workload_view(&set(&["u:1"])).complete);
 }
 
@@ -322,8 +322,8 @@ fn view_carries_own_bundle_and_only_the_federated_bundles_its_entries_ask_for() 
         .federated_bundles
         .insert("other.org".to_owned(), bundle("other.org", 3));
     cache.apply_sync(state);
-    cache.store_x509_svid("a", svid(1, 1));
-    cache.store_x509_svid("b", svid(2, 1));
+    cache.store_x509_svid("a", svid(1, 1), &mut rng());
+    cache.store_x509_svid("b", svid(2, 1), &mut rng());
     let view = cache.workload_view(&set(&["u:1"]));
     assert_eq!(
         view.update.bundle,
@@ -355,3 +355,5 @@ fn deleted_entry_drops_its_cached_jwt_svids() {
     assert_eq!(cache.counts().jwt_svids, 0);
     assert_eq!(cache.counts().entries, 0);
 }
+
+mod renewal_spread;

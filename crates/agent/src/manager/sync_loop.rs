@@ -67,9 +67,7 @@ impl Manager {
     async fn mint_due(&self) {
         let due = {
             let now = self.clock.now();
-            let mut state = self.lock();
-            let state = &mut *state;
-            state.cache.x509_svids_due(now, &mut state.rng)
+            self.lock().cache.x509_svids_due(now)
         };
         for batch in due.chunks(MAX_SVIDS_PER_BATCH) {
             let mut keys = HashMap::with_capacity(batch.len());
@@ -102,6 +100,7 @@ impl Manager {
             };
             let now = self.clock.now();
             let mut state = self.lock();
+            let state = &mut *state;
             for svid in signed {
                 let Some((private_key_pkcs8, entry_revision)) = keys.remove(&svid.entry_id) else {
                     tracing::warn!(entry_id = %svid.entry_id, "server signed an SVID that was not requested");
@@ -117,6 +116,7 @@ impl Manager {
                         not_after,
                         entry_revision,
                     },
+                    &mut state.rng,
                 );
             }
             for entry_id in keys.keys() {
