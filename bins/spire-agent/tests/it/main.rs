@@ -3,6 +3,7 @@
 mod agent;
 mod attest_limit;
 mod bundle_url;
+mod expired_entry;
 mod flood;
 mod hostile;
 mod interop;
