@@ -12,13 +12,15 @@ use spire_ca::clock::{Clock, SystemClock};
 use spire_ca::rotation::AuthorityParams;
 use spire_config::ServerConfig;
 use spire_tls::{BundleClientVerifier, SvidResolver};
-use tokio_stream::wrappers::UnixListenerStream;
 use tonic::transport::Server;
 
 use crate::ca::{ROTATION_INTERVAL, ServerCa, SigningDefaults};
 use crate::catalog::Catalog;
 use crate::context::{ApiSettings, ServerContext};
-use crate::endpoints::{bind_tcp, bind_uds, tls_incoming};
+use crate::endpoints::{
+    ConnectionBudget, ConnectionLimits, MAX_CONCURRENT_STREAMS, MAX_HEADER_LIST_SIZE, bind_tcp,
+    bind_uds, raise_fd_limit, tls_incoming, uds_incoming,
+};
 use crate::server_svid::{CHECK_INTERVAL, ServerSvid};
 
 /// Command-line values that override server.conf (`-bindAddress`, `-serverPort`, ...).
@@ -62,6 +64,8 @@ pub enum ServerError {
     },
     #[error(transparent)]
     Api(#[from] crate::api::ApiSetupError),
+    #[error(transparent)]
+    Limits(#[from] crate::endpoints::LimitsError),
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
     #[error("serving the {what} API: {source}")]
@@ -133,6 +137,9 @@ pub async fn run(
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    // Before anything opens files: the connection caps below follow the limit in force.
+    let limits = ConnectionLimits::for_fd_limit(raise_fd_limit())
+        .with_test_overrides(|var| std::env::var(var).ok())?;
     create_data_dir(&config.data_dir)?;
     let catalog = Catalog::open(&config.plugins).await?;
     tracing::info!(
@@ -251,13 +258,30 @@ pub async fn run(
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let tcp_router = crate::wiring::add_services(Server::builder(), &ctx)?;
+    tracing::debug!(
+        tcp = limits.tcp_connections,
+        admin = limits.admin_connections,
+        "Connection limits"
+    );
+    let tcp_budget = ConnectionBudget::new("tcp", limits.tcp_connections, limits.idle_timeout);
+    let admin_budget = ConnectionBudget::new(
+        "admin socket",
+        limits.admin_connections,
+        limits.idle_timeout,
+    );
+    // No HTTP/2 keepalive pings: a connection with nothing to say must look idle (see
+    // endpoints/budget.rs). SPIRE sends a GOAWAY at `max_connection_age` and lets calls in
+    // flight finish, which is what tonic does when no grace period is set.
+    let tcp_builder = api_server_builder().max_connection_age(limits.max_connection_age);
+    let tcp_router = crate::wiring::add_services(tcp_builder, &ctx)?;
     let uds_router =
-        crate::wiring::add_services(Server::builder(), &ctx)?.add_service(health_service);
-    let tcp_serve =
-        tcp_router.serve_with_incoming_shutdown(tls_incoming(tcp, tls), stopped(stop_rx.clone()));
+        crate::wiring::add_services(api_server_builder(), &ctx)?.add_service(health_service);
+    let tcp_serve = tcp_router.serve_with_incoming_shutdown(
+        tls_incoming(tcp, tls, tcp_budget, limits.handshake_timeout),
+        stopped(stop_rx.clone()),
+    );
     let uds_serve =
-        uds_router.serve_with_incoming_shutdown(UnixListenerStream::new(uds), stopped(stop_rx));
+        uds_router.serve_with_incoming_shutdown(uds_incoming(uds, admin_budget), stopped(stop_rx));
     let (tcp_result, uds_result) = tokio::join!(tcp_serve, uds_serve);
     let _ = std::fs::remove_file(&config.socket_path);
     // Checkpoints SQLite's write-ahead log, so a stopped server leaves its state in one file.
@@ -272,6 +296,13 @@ pub async fn run(
     })?;
     tracing::info!("Server stopped gracefully");
     Ok(())
+}
+
+/// The HTTP/2 bounds both listeners share.
+fn api_server_builder() -> Server {
+    Server::builder()
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_max_header_list_size(MAX_HEADER_LIST_SIZE)
 }
 
 fn authority_params(config: &ServerConfig) -> Result<AuthorityParams, ServerError> {

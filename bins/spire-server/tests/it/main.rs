@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod connection_limits;
 mod quickstart;
 mod restart;
 mod state_files;

@@ -12,6 +12,7 @@ pub struct Server {
     pub socket: PathBuf,
     pub port: u16,
     child: Child,
+    launch: fn(&Path) -> Command,
 }
 
 impl Server {
@@ -22,17 +23,24 @@ impl Server {
 
     /// Starts a server whose config text is first passed through `edit`.
     pub fn start_with(edit: impl FnOnce(String) -> String) -> Server {
+        Self::start_via(edit, run_command)
+    }
+
+    /// Like [`Server::start_with`], launching the server with `launch` (given the temp dir;
+    /// it must run `spire-server run -config <dir>/server.conf`, e.g. under `sh -c 'ulimit ...'`).
+    pub fn start_via(edit: impl FnOnce(String) -> String, launch: fn(&Path) -> Command) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let socket = dir.path().join("api.sock");
         let port = free_port();
         let conf = edit(server_conf(dir.path(), &socket, port));
         std::fs::write(dir.path().join("server.conf"), conf).expect("write server.conf");
-        let child = spawn(dir.path());
+        let child = spawn(dir.path(), launch);
         let server = Server {
             dir,
             socket,
             port,
             child,
+            launch,
         };
         server.wait_healthy();
         server
@@ -78,7 +86,7 @@ impl Server {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(self.dir.path());
+        self.child = spawn(self.dir.path(), self.launch);
         self.wait_healthy();
     }
 
@@ -101,7 +109,7 @@ impl Server {
     /// Starts the server again on the same config and data dir: `None` once it is healthy,
     /// or its exit status if it exits first.
     pub fn start_again(&mut self) -> Option<ExitStatus> {
-        self.child = spawn(self.dir.path());
+        self.child = spawn(self.dir.path(), self.launch);
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -118,6 +126,11 @@ impl Server {
         );
     }
 
+    /// The server's process id (that of `launch`'s process, which must exec the server).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -131,16 +144,21 @@ impl Drop for Server {
     }
 }
 
-/// `spire-server run` on `dir/server.conf`, logging (appended) to `dir/server.log`.
-fn spawn(dir: &Path) -> Child {
+/// `spire-server run -config dir/server.conf`.
+pub fn run_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "-config"]).arg(dir.join("server.conf"));
+    cmd
+}
+
+/// Runs `launch(dir)`, logging (appended) to `dir/server.log`.
+fn spawn(dir: &Path, launch: fn(&Path) -> Command) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("server.log"))
         .expect("log file");
-    Command::new(BIN)
-        .args(["run", "-config"])
-        .arg(dir.join("server.conf"))
+    launch(dir)
         .stdout(log.try_clone().expect("clone log"))
         .stderr(log)
         .spawn()

@@ -1,5 +1,6 @@
-//! The TCP API: TLS handshakes run in their own tasks so a slow client cannot stall accepts,
-//! and each finished connection carries a [`TlsConnectInfo`].
+//! The TCP API: each connection takes a slot of the TCP [`ConnectionBudget`] before it is
+//! accepted, TLS handshakes run in their own tasks (bounded by a timeout) so a slow client
+//! cannot stall accepts, and each finished connection carries a [`TlsConnectInfo`].
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -16,9 +17,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
 use super::TlsConnectInfo;
+use super::budget::{ConnectionBudget, Tracked};
 
-/// How long a client may take to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Finished handshakes waiting for the gRPC server to pick them up.
 const PENDING_CONNECTIONS: usize = 128;
 
@@ -30,13 +30,27 @@ pub async fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// A stream of TLS connections for `tonic`'s `serve_with_incoming`.
 pub type TlsIncoming = ReceiverStream<Result<TlsConn, std::io::Error>>;
 
-/// Accepts connections on `listener`, handshakes each with `config`, and yields them.
-pub fn tls_incoming(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> TlsIncoming {
+/// Accepts connections on `listener` within `budget`, handshakes each with `config` (giving up
+/// after `handshake_timeout`), and yields them.
+pub fn tls_incoming(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    budget: ConnectionBudget,
+    handshake_timeout: Duration,
+) -> TlsIncoming {
     let (tx, rx) = mpsc::channel(PENDING_CONNECTIONS);
     let acceptor = TlsAcceptor::from(config);
     tokio::spawn(async move {
         loop {
-            let (stream, peer) = match listener.accept().await {
+            let slot = tokio::select! {
+                slot = budget.acquire() => slot,
+                () = tx.closed() => return,
+            };
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = tx.closed() => return,
+            };
+            let (stream, peer) = match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
                     tracing::warn!(error = %e, "Failed to accept TCP connection");
@@ -49,10 +63,11 @@ pub fn tls_incoming(listener: TcpListener, config: Arc<rustls::ServerConfig>) ->
             if let Err(e) = stream.set_nodelay(true) {
                 tracing::debug!(peer = %peer, error = %e, "Failed to set TCP_NODELAY");
             }
+            let stream = budget.track(stream, slot);
             let acceptor = acceptor.clone();
             let conn_tx = tx.clone();
             tokio::spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                     Ok(Ok(tls)) => {
                         let _ = conn_tx.send(Ok(TlsConn::new(tls, peer))).await;
                     }
@@ -71,12 +86,12 @@ pub fn tls_incoming(listener: TcpListener, config: Arc<rustls::ServerConfig>) ->
 /// One TLS connection, with what the handshake proved about the client.
 #[derive(Debug)]
 pub struct TlsConn {
-    stream: TlsStream<TcpStream>,
+    stream: TlsStream<Tracked<TcpStream>>,
     info: TlsConnectInfo,
 }
 
 impl TlsConn {
-    fn new(stream: TlsStream<TcpStream>, peer: SocketAddr) -> Self {
+    fn new(stream: TlsStream<Tracked<TcpStream>>, peer: SocketAddr) -> Self {
         let leaf = stream
             .get_ref()
             .1
@@ -169,7 +184,8 @@ mod tests {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let mut incoming = tls_incoming(listener, config);
+        let budget = ConnectionBudget::new("test", 4, Duration::from_secs(60));
+        let mut incoming = tls_incoming(listener, config, budget, Duration::from_secs(10));
 
         let mut roots = rustls::RootCertStore::empty();
         roots.add(cert).expect("root");
@@ -192,7 +208,12 @@ mod tests {
             .expect("handshake ok");
         assert_eq!(conn.info.peer_addr.map(|a| a.ip()), Some(addr.ip()));
         assert!(
-            conn.stream.get_ref().0.nodelay().expect("getsockopt"),
+            conn.stream
+                .get_ref()
+                .0
+                .get_ref()
+                .nodelay()
+                .expect("getsockopt"),
             "TCP_NODELAY must be set on accepted API connections"
         );
     }
