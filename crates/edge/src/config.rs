@@ -262,11 +262,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("{s:?} is not a duration like 30s"))?;
+    // Checked: a large count of minutes or hours overflowed u64 (a panic in debug builds, a
+    // wrong duration in release), found by the `go_duration` fuzz target.
+    let too_long = || format!("{s:?} is too long a duration");
     let d = match unit {
         "" | "s" => Duration::from_secs(n),
         "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
+        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(too_long)?),
+        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(too_long)?),
         _ => return Err(format!("{s:?} has an unknown unit (ms, s, m, h)")),
     };
     if d.is_zero() {

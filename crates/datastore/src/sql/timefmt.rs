@@ -18,10 +18,20 @@ pub fn now_unix() -> i64 {
 }
 
 /// Formats `unix` seconds as a UTC datetime column value.
+///
+/// Years before 0000 are refused: they would be written with a sign (`-0001-...`) that
+/// [`parse`] cannot read back, leaving a row every later read fails on (found by the
+/// `datetime_column` fuzz target). Years after 9999 are refused by `time` itself.
 pub fn format(unix: i64) -> Result<String> {
-    let dt = OffsetDateTime::from_unix_timestamp(unix).map_err(|_| {
+    /// 0000-01-01 00:00:00 UTC.
+    const YEAR_ZERO: i64 = -62_167_219_200;
+    let out_of_range = || {
         DataStoreError::InvalidArgument(format!("timestamp {unix} is outside the supported range"))
-    })?;
+    };
+    if unix < YEAR_ZERO {
+        return Err(out_of_range());
+    }
+    let dt = OffsetDateTime::from_unix_timestamp(unix).map_err(|_| out_of_range())?;
     let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]+00:00");
     dt.format(&fmt).map_err(|e| {
         DataStoreError::InvalidArgument(format!("timestamp {unix} cannot be formatted: {e}"))
@@ -65,6 +75,16 @@ fn parse_offset(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_before_year_zero_are_refused_not_written_unreadable() {
+        // fuzz/regressions/datetime_column/negative-year-round-trip
+        assert!(format(-140_744_117_772).is_err());
+        assert!(format(-62_167_219_201).is_err());
+        let year_zero = format(-62_167_219_200).expect("year 0000 formats");
+        assert_eq!(year_zero, "0000-01-01 00:00:00+00:00");
+        assert_eq!(parse(&year_zero, "t").ok(), Some(-62_167_219_200));
+    }
 
     #[test]
     fn formats_like_go_sqlite_driver_in_utc() {

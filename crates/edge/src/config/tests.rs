@@ -59,3 +59,17 @@ fn invalid_yaml_names_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn duration_overflowing_u64_seconds_is_refused_not_a_panic() {
+    // Found by the `go_duration` fuzz target (fuzz/regressions/go_duration/).
+    assert_eq!(
+        parse_duration("5124095576030435h"),
+        Err("\"5124095576030435h\" is too long a duration".to_owned())
+    );
+    assert!(parse_duration("307445734561825861m").is_err());
+    assert_eq!(
+        parse_duration("5124095576030431h"),
+        Ok(Duration::from_secs(5_124_095_576_030_431 * 3600))
+    );
+}
