@@ -33,8 +33,8 @@ pub enum SocketDirError {
     },
     #[error(
         "refusing to serve the socket {socket}: {path} is owned by uid {owner}, not by this \
-         process's uid {uid} or root, so its owner could replace the socket; remove it or \
-         change its owner"
+         process's user (uid {uid}) or root, so its owner could replace the socket; remove it \
+         or change its owner"
     )]
     ForeignOwner {
         path: PathBuf,

@@ -7,5 +7,6 @@ mod bad_input;
 mod connection_limits;
 mod quickstart;
 mod restart;
+mod socket_dir;
 mod state_files;
 mod tcp_tls;

@@ -16,13 +16,9 @@ const PENDING_CONNECTIONS: usize = 16;
 
 /// Binds the admin socket at `path`, creating its directory with SPIRE's permissions.
 pub fn bind_uds(path: &Path) -> std::io::Result<UnixListener> {
-    if let Some(dir) = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-    {
-        std::fs::create_dir_all(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))?;
-    }
+    // Refuses a directory another user could swap the socket in (SPIRE's default is in /tmp).
+    spire_grpc_uds::prepare_socket_dir(path, 0o750)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))?;
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
