@@ -9,5 +9,5 @@ mod postgres;
 mod process;
 
 pub use lb::TcpLoadBalancer;
-pub use postgres::{TestDatabase, block_on, postgres_url_or_skip};
+pub use postgres::{TestDatabase, block_on, postgres_url};
 pub use process::{Agent, Server, bin, create_args, entry_id_of, free_port, my_uid, tail};

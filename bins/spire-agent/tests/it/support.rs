@@ -457,11 +457,6 @@ pub fn serial_of(der: &[u8]) -> String {
     cert.raw_serial_as_string()
 }
 
-/// Whether a missing interop peer must fail the test (CI) rather than skip it.
-pub fn peers_required() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
 /// Python of the venv with py-spiffe (`$SPIRE_RS_VENV` or `$HOME/.cache/spire-rs/venv`),
 /// creating it when missing; `None` when python3 or pip cannot provide it.
 pub fn py_spiffe_python() -> Option<PathBuf> {

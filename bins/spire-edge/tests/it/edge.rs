@@ -30,14 +30,11 @@ fn status_ok(fleet: &Fleet, plugins: &Path) -> (bool, String) {
 }
 
 #[test]
+#[ignore = "needs a session kernel keyring (containers often refuse keyctl): scripts/test runs it in CI"]
 fn supervised_agent_uses_keyring_keys_restarts_after_kill_and_serves_tasks() {
     if let Err(e) = spire_keymanager_keyring::probe(spire_keymanager_keyring::KeyringType::Session)
     {
-        if std::env::var_os("CI").is_none() {
-            eprintln!("skipping: the session kernel keyring is unavailable here: {e}");
-            return;
-        }
-        panic!("the session kernel keyring must work in CI: {e}");
+        panic!("needs a session kernel keyring, unavailable here: {e}");
     }
     let mut fleet = Fleet::start_server();
     let base = fleet.dir.path().to_path_buf();

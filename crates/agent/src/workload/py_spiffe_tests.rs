@@ -141,15 +141,10 @@ client.close()
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs py-spiffe (a python3 venv with PyPI spiffe; .ci/run creates it): scripts/test runs it in CI"]
 async fn py_spiffe_fetches_an_x509_svid_through_the_authority_filter() {
     let Some(python) = py_spiffe_python().await else {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(
-            !ci,
-            "py-spiffe is required under CI=true (python3 -m venv + pip install spiffe failed)"
-        );
-        eprintln!("SKIPPED py_spiffe interop: python3 venv with PyPI `spiffe` unavailable");
-        return;
+        panic!("needs py-spiffe: python3 -m venv + pip install spiffe failed");
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("public").join("api.sock");

@@ -2,7 +2,7 @@
 //! the stock CLI prints against a stock server — text and `-output json`, stdout, stderr and
 //! exit code — once entry IDs, tokens, serials, keys and times are masked.
 
-use crate::support::{Server, field, mask, ours, peers_or_skip};
+use crate::support::{Server, field, mask, ours, require_peers};
 
 /// The script. `{web}` is the entry ID the first command printed.
 #[rustfmt::skip]
@@ -42,8 +42,9 @@ const SCRIPT: &[&[&str]] = &[
 ];
 
 #[test]
+#[ignore = "needs stock SPIRE v1.13.3, go-spiffe, py-spiffe (.ci/run installs them): scripts/test runs it in CI"]
 fn cli_script_text_and_json_equal_stock_after_masking() {
-    let peers = peers_or_skip!();
+    let peers = require_peers!();
     let tmp = tempfile::tempdir().expect("temp dir");
     let stock = Server::start(&peers.stock_server, &tmp.path().join("stock"));
     let ours = Server::start(&ours("spire-server"), &tmp.path().join("ours"));

@@ -4,11 +4,12 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Agent, Server, current_uid, eventually, ok, ours, peers_or_skip, run};
+use crate::support::{Agent, Server, current_uid, eventually, ok, ours, require_peers, run};
 
 #[test]
+#[ignore = "needs stock SPIRE v1.13.3, go-spiffe, py-spiffe (.ci/run installs them): scripts/test runs it in CI"]
 fn stock_agent_attests_to_our_server_and_serves_an_svid_from_our_ca() {
-    let peers = peers_or_skip!();
+    let peers = require_peers!();
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&ours("spire-server"), &tmp.path().join("server"));
     let bundle = server.write_bundle();

@@ -8,11 +8,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{Agent, Server, current_uid, eventually, field, ours, peers_or_skip, run};
+use crate::support::{Agent, Server, current_uid, eventually, field, ours, require_peers, run};
 
 #[test]
+#[ignore = "needs stock SPIRE v1.13.3, go-spiffe, py-spiffe (.ci/run installs them): scripts/test runs it in CI"]
 fn our_server_lists_the_entries_agents_and_authorities_of_a_stock_data_dir() {
-    let peers = peers_or_skip!();
+    let peers = require_peers!();
     let tmp = tempfile::tempdir().expect("temp dir");
     let upgraded = upgrade_from_stock(&peers, tmp.path());
     let ours = &upgraded.server;
@@ -30,11 +31,12 @@ fn our_server_lists_the_entries_agents_and_authorities_of_a_stock_data_dir() {
 }
 
 #[test]
+#[ignore = "needs stock SPIRE v1.13.3, go-spiffe, py-spiffe (.ci/run installs them): scripts/test runs it in CI"]
 fn stock_agent_keeps_syncing_after_the_upgrade() {
     // Our server resumes the stock server's active CA from its journal (ca_journals), so
     // its TLS certificate still chains to a root the stock agent holds; a fresh CA would
     // stop the agent with "certificate signed by unknown authority".
-    let peers = peers_or_skip!();
+    let peers = require_peers!();
     let tmp = tempfile::tempdir().expect("temp dir");
     let upgraded = upgrade_from_stock(&peers, tmp.path());
     upgraded.server.ok(&[
@@ -55,8 +57,9 @@ fn stock_agent_keeps_syncing_after_the_upgrade() {
 }
 
 #[test]
+#[ignore = "needs stock SPIRE v1.13.3, go-spiffe, py-spiffe (.ci/run installs them): scripts/test runs it in CI"]
 fn bundle_is_identical_after_the_upgrade() {
-    let peers = peers_or_skip!();
+    let peers = require_peers!();
     let tmp = tempfile::tempdir().expect("temp dir");
     let upgraded = upgrade_from_stock(&peers, tmp.path());
     assert_eq!(

@@ -13,16 +13,13 @@ use std::time::{Duration, Instant};
 pub use peers::{Peers, ours, py_spiffe};
 pub use process::{Agent, Server};
 
-/// The peers, or — outside CI — a skip line and an early return from the test.
-macro_rules! peers_or_skip {
+/// The peers; a missing one fails the test (see [`Peers::find`]).
+macro_rules! require_peers {
     () => {
-        match crate::support::Peers::find(module_path!()) {
-            Some(peers) => peers,
-            None => return,
-        }
+        crate::support::Peers::find(module_path!())
     };
 }
-pub(crate) use peers_or_skip;
+pub(crate) use require_peers;
 
 /// Runs `bin args...` and returns its output (never panics on a non-zero exit).
 pub fn run(bin: &Path, args: &[&str]) -> Output {

@@ -1,6 +1,7 @@
 //! Where the peers and our own binaries are. Peers come from tests/interop/build-peers (paths
-//! in `SPIRE_RS_STOCK_BIN` and `SPIRE_RS_GO_CLIENT`, else its default cache); when one is
-//! missing the tests fail under CI and print a skip line elsewhere.
+//! in `SPIRE_RS_STOCK_BIN` and `SPIRE_RS_GO_CLIENT`, else its default cache). Every test here
+//! is `#[ignore]`d and run by scripts/test in CI, where .ci/run provides the peers; a missing
+//! peer is a failure that says how to get it, never a silent pass.
 
 use std::path::PathBuf;
 
@@ -12,8 +13,8 @@ pub struct Peers {
 }
 
 impl Peers {
-    /// The peers, or `None` after printing why `test` is skipped (panics when `CI` is set).
-    pub fn find(test: &str) -> Option<Peers> {
+    /// The peers; panics naming the missing ones and how to build them.
+    pub fn find(test: &str) -> Peers {
         let cache = std::env::var_os("HOME")
             .map(|home| PathBuf::from(home).join(".cache/spire-rs"))
             .unwrap_or_else(|| PathBuf::from("/nonexistent"));
@@ -33,18 +34,12 @@ impl Peers {
             .filter(|p| !p.is_file())
             .map(|p| p.display().to_string())
             .collect();
-        if missing.is_empty() {
-            return Some(peers);
-        }
-        let why = format!(
-            "interop peer(s) missing: {} (run tests/interop/build-peers)",
+        assert!(
+            missing.is_empty(),
+            "{test} needs the interop peers, missing: {} (run `eval \"$(tests/interop/build-peers)\"`)",
             missing.join(", ")
         );
-        if std::env::var_os("CI").is_some() {
-            panic!("{why}");
-        }
-        eprintln!("SKIP {test}: {why}");
-        None
+        peers
     }
 }
 
@@ -66,27 +61,22 @@ pub fn ours(name: &str) -> PathBuf {
 }
 
 /// Python of the py-spiffe venv (`$SPIRE_RS_VENV`, else `$HOME/.cache/spire-rs/venv`; `.ci/run`
-/// creates it), or `None` after a skip line (panics when `CI` is set).
-pub fn py_spiffe(test: &str) -> Option<PathBuf> {
+/// creates it); panics naming the venv when py-spiffe is not in it.
+pub fn py_spiffe(test: &str) -> PathBuf {
     let venv = std::env::var_os("SPIRE_RS_VENV")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spire-rs/venv"))
-        })?;
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/spire-rs/venv")))
+        .unwrap_or_else(|| panic!("{test} needs py-spiffe: set SPIRE_RS_VENV or HOME"));
     let python = venv.join("bin/python");
     let ok = std::process::Command::new(&python)
         .args(["-c", "import spiffe"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    let why = format!(
-        "no py-spiffe in {} (pip install spiffe==0.3.2)",
+    assert!(
+        ok,
+        "{test} needs py-spiffe, not in {} (python3 -m venv there, then bin/pip install spiffe==0.3.2)",
         venv.display()
     );
-    assert!(std::env::var_os("CI").is_none(), "{why}");
-    eprintln!("SKIP {test}: {why}");
-    None
+    python
 }
