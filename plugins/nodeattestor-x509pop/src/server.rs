@@ -178,7 +178,7 @@ pub fn selectors(
     values
         .into_iter()
         .map(|v| {
-            Selector::new(PLUGIN_NAME, v.as_str())
+            Selector::from_untrusted(PLUGIN_NAME, v.as_str())
                 .map_err(|e| error::internal(format!("selector {v:?}: {e}")))
         })
         .collect()
