@@ -4,6 +4,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ const RAW: usize = 60;
 /// Connections that finish the TLS handshake, then say nothing. With RAW, more than the 234
 /// that used to exhaust a 256-descriptor server, and more than its TCP cap (256 - 64 - 32).
 const TLS_IDLE: usize = 200;
+/// Idle connections to the admin socket: more than its own budget (32).
+const ADMIN_IDLE: usize = 40;
 /// HTTP/2 frame types.
 const SETTINGS: u8 = 0x4;
 const GOAWAY: u8 = 0x7;
@@ -52,8 +55,14 @@ fn idle_anonymous_connections_neither_exhaust_descriptors_nor_outlive_their_time
         .collect();
     let tls: Vec<(ClientConnection, TcpStream)> =
         (0..TLS_IDLE).map(|_| tls_handshake(&addr)).collect();
+    let admin: Vec<UnixStream> = (0..ADMIN_IDLE)
+        .map(|_| UnixStream::connect(&server.socket).expect("admin socket connect"))
+        .collect();
+    // Connections quiet for a second may be evicted to make room (EVICTABLE_AFTER).
+    std::thread::sleep(Duration::from_millis(1100));
 
-    // The admin socket has its own budget: the CLI is answered at once.
+    // The admin socket has its own budget, and its quietest connections make room: the CLI
+    // is answered.
     server.ok(&["healthcheck"]);
     server.ok(&["entry", "show"]);
     // A newcomer on the TCP port (an agent) still gets a TLS session and an HTTP/2 server.
@@ -88,6 +97,12 @@ fn idle_anonymous_connections_neither_exhaust_descriptors_nor_outlive_their_time
             "idle TLS connection {i} still open"
         );
     }
+    for (i, mut stream) in admin.into_iter().enumerate() {
+        assert!(
+            closed_by_server(&mut stream),
+            "idle admin connection {i} still open"
+        );
+    }
     let deadline = Instant::now() + Duration::from_secs(30);
     while open_fds(server.pid()) > baseline_fds + 2 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
@@ -119,12 +134,29 @@ fn open_fds(pid: u32) -> usize {
         .count()
 }
 
+/// A socket whose reads can time out.
+trait TimedRead: Read {
+    fn read_timeout(&self, timeout: Duration);
+}
+
+impl TimedRead for TcpStream {
+    fn read_timeout(&self, timeout: Duration) {
+        self.set_read_timeout(Some(timeout))
+            .expect("set read timeout");
+    }
+}
+
+impl TimedRead for UnixStream {
+    fn read_timeout(&self, timeout: Duration) {
+        self.set_read_timeout(Some(timeout))
+            .expect("set read timeout");
+    }
+}
+
 /// Waits (up to a minute) for the server to close `stream`: EOF or reset. Bytes the server
-/// sends first (session tickets) are skipped.
-fn closed_by_server(stream: &mut TcpStream) -> bool {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(1)))
-        .expect("set read timeout");
+/// sends first (session tickets, HTTP/2 SETTINGS) are skipped.
+fn closed_by_server(stream: &mut impl TimedRead) -> bool {
+    stream.read_timeout(Duration::from_secs(1));
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut buf = [0u8; 4096];
     while Instant::now() < deadline {

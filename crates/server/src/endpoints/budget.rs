@@ -63,6 +63,8 @@ struct ConnState {
     /// Milliseconds since the budget's start at the last byte read or written.
     last_active: AtomicU64,
     evicted: AtomicBool,
+    /// Milliseconds since the budget's start when it was evicted.
+    evicted_at: AtomicU64,
     /// The task reading the connection, woken when it is evicted.
     reader: Mutex<Option<Waker>>,
 }
@@ -134,6 +136,7 @@ impl ConnectionBudget {
         let state = Arc::new(ConnState {
             last_active: AtomicU64::new(self.inner.now_ms()),
             evicted: AtomicBool::new(false),
+            evicted_at: AtomicU64::new(0),
             reader: Mutex::new(None),
         });
         self.inner
@@ -152,23 +155,30 @@ impl ConnectionBudget {
     }
 
     /// Marks the connection quiet the longest (at least [`EVICTABLE_AFTER`]) as evicted and
-    /// wakes its reader, unless an earlier eviction is still closing.
+    /// wakes its reader, unless an eviction made less than [`EVICTABLE_AFTER`] ago is still
+    /// closing (its task may not have run yet; one that never runs must not block the next).
     fn evict_quietest(&self) {
         let open = self
             .inner
             .open
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if open.values().any(|c| c.evicted.load(Ordering::Relaxed)) {
+        let now = self.inner.now_ms();
+        let grace = millis(EVICTABLE_AFTER);
+        let evicted = |c: &ConnState| c.evicted.load(Ordering::Relaxed);
+        if open
+            .values()
+            .any(|c| evicted(c) && now.saturating_sub(c.evicted_at.load(Ordering::Relaxed)) < grace)
+        {
             return;
         }
-        let now = self.inner.now_ms();
-        let quiet_enough = now.saturating_sub(millis(EVICTABLE_AFTER));
+        let quiet_enough = now.saturating_sub(grace);
         let victim = open
             .values()
-            .filter(|c| c.last_active.load(Ordering::Relaxed) <= quiet_enough)
+            .filter(|c| !evicted(c) && c.last_active.load(Ordering::Relaxed) <= quiet_enough)
             .min_by_key(|c| c.last_active.load(Ordering::Relaxed));
         if let Some(victim) = victim {
+            victim.evicted_at.store(now, Ordering::Relaxed);
             victim.evicted.store(true, Ordering::Relaxed);
             if let Some(waker) = victim
                 .reader

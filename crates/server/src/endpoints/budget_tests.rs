@@ -79,3 +79,20 @@ async fn full_budget_waits_when_every_connection_is_busy() {
     drop(conn);
     let _slot = newcomer.await.expect("slot after the close");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_eviction_that_never_closes_does_not_block_the_next() {
+    let budget = ConnectionBudget::new("test", 2, Duration::from_secs(600));
+    // Nobody ever reads `stuck`, so evicting it frees nothing.
+    let (_stuck, _c1) = open(&budget).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (mut other, _c2) = open(&budget).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let reader = tokio::spawn(async move {
+        let mut buf = [0u8; 1];
+        other.read(&mut buf).await
+    });
+    let _slot = budget.acquire().await;
+    let err = reader.await.expect("task").expect_err("evicted next");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionAborted);
+}
