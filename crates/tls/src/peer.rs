@@ -1,4 +1,5 @@
-//! The SPIFFE ID a peer presented: the single URI SAN of its leaf certificate.
+//! The SPIFFE ID a peer presented: the single URI SAN of its leaf certificate, when that leaf
+//! keeps the X509-SVID rules.
 
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -14,12 +15,33 @@ pub enum PeerIdError {
     SeveralUriSans(usize),
     #[error("peer certificate URI SAN {0:?} is not a spiffe:// URI")]
     NotSpiffe(String),
+    #[error("peer leaf certificate is a CA (basicConstraints cA=TRUE); an X509-SVID leaf is not")]
+    CaLeaf,
+    #[error(
+        "peer leaf certificate lacks the digitalSignature key usage an X509-SVID leaf must have"
+    )]
+    NoDigitalSignature,
+    #[error(
+        "peer leaf certificate has the keyCertSign key usage, which an X509-SVID leaf must not have"
+    )]
+    KeyCertSign,
+    #[error(
+        "peer leaf certificate has the cRLSign key usage, which an X509-SVID leaf must not have"
+    )]
+    CrlSign,
 }
 
-/// Extracts the SPIFFE ID from a leaf certificate (DER).
+/// Extracts the SPIFFE ID from a leaf certificate (DER) that keeps the X509-SVID leaf rules.
+///
+/// The rules are those of the SPIFFE X509-SVID specification (§4.3, §5), which go-spiffe's
+/// `x509svid.Verify` and so SPIRE enforce on both ends of its TLS connections: the leaf is not
+/// a CA, and its key usage includes digitalSignature and neither keyCertSign nor cRLSign.
+/// rustls-webpki checks chains, validity and extended key usage, but not these; without them
+/// a certificate the trust domain's CA issued with signing rights would pass as an identity.
 pub fn peer_spiffe_id(leaf_der: &[u8]) -> Result<String, PeerIdError> {
     let (_, cert) =
         X509Certificate::from_der(leaf_der).map_err(|e| PeerIdError::Malformed(e.to_string()))?;
+    check_svid_leaf(&cert)?;
     let uris: Vec<&str> = match cert.subject_alternative_name() {
         Ok(Some(san)) => san
             .value
@@ -39,4 +61,30 @@ pub fn peer_spiffe_id(leaf_der: &[u8]) -> Result<String, PeerIdError> {
         [uri] => Err(PeerIdError::NotSpiffe((*uri).to_owned())),
         more => Err(PeerIdError::SeveralUriSans(more.len())),
     }
+}
+
+/// The X509-SVID leaf rules on `cert` (see [`peer_spiffe_id`]).
+fn check_svid_leaf(cert: &X509Certificate<'_>) -> Result<(), PeerIdError> {
+    let malformed = |e: x509_parser::error::X509Error| PeerIdError::Malformed(e.to_string());
+    if cert
+        .basic_constraints()
+        .map_err(malformed)?
+        .is_some_and(|bc| bc.value.ca)
+    {
+        return Err(PeerIdError::CaLeaf);
+    }
+    let Some(usage) = cert.key_usage().map_err(malformed)? else {
+        return Err(PeerIdError::NoDigitalSignature);
+    };
+    let usage = usage.value;
+    if !usage.digital_signature() {
+        return Err(PeerIdError::NoDigitalSignature);
+    }
+    if usage.key_cert_sign() {
+        return Err(PeerIdError::KeyCertSign);
+    }
+    if usage.crl_sign() {
+        return Err(PeerIdError::CrlSign);
+    }
+    Ok(())
 }

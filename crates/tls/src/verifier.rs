@@ -76,7 +76,16 @@ impl ClientCertVerifier for BundleClientVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         let inner = self.current().ok_or_else(no_roots)?;
-        inner.verify_client_cert(end_entity, intermediates, now)
+        let verified = inner.verify_client_cert(end_entity, intermediates, now)?;
+        // A verified chain is not yet an X509-SVID: as SPIRE does (go-spiffe's
+        // `x509svid.Verify`), refuse the handshake when the leaf names no single SPIFFE ID or
+        // breaks the leaf rules, rather than treating the caller as anonymous.
+        crate::peer_spiffe_id(end_entity.as_ref()).map_err(|e| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+                Arc::new(e),
+            )))
+        })?;
+        Ok(verified)
     }
 
     fn verify_tls12_signature(

@@ -18,6 +18,8 @@ fn cert_for(key: &dyn Key, not_before: SystemTime, ttl: Duration) -> Vec<u8> {
             .try_into()
             .expect("URI"),
     )];
+    // An X509-SVID leaf's key usage (spire_tls::peer_spiffe_id checks it).
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     params.not_before = not_before.into();
     params.not_after = (not_before + ttl).into();
     let signer = KeySigner::new(key).expect("signer");
