@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use spire_secret::SecretBytes;
 use spire_spiffe::{Bundle, Selector};
 use tokio::sync::watch;
 
@@ -40,8 +41,8 @@ pub struct X509Identity {
     pub spiffe_id: String,
     /// DER certificates, leaf first.
     pub cert_chain: Vec<Vec<u8>>,
-    /// PKCS#8 DER private key.
-    pub private_key_pkcs8: Vec<u8>,
+    /// PKCS#8 DER private key (never printed, zeroed on drop).
+    pub private_key_pkcs8: SecretBytes,
     pub hint: String,
     /// Unix seconds.
     pub expires_at: i64,

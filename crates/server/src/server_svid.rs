@@ -75,7 +75,8 @@ impl ServerSvid {
             dns_names: Vec::new(),
             ttl: None,
         })?;
-        self.resolver.set(minted.cert_chain, key.serialize_der())?;
+        self.resolver
+            .set(minted.cert_chain, key.serialize_der().into())?;
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((now_s, minted.expires_at));
         tracing::debug!(spiffe_id = %self.spiffe_id, expires_at = minted.expires_at, "Server SVID rotated");
         Ok(())

@@ -6,6 +6,7 @@ use rustls::client::ResolvesClientCert;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use spire_secret::SecretBytes;
 
 /// Why an SVID could not be installed.
 #[derive(Debug, thiserror::Error)]
@@ -27,12 +28,17 @@ impl SvidResolver {
         Self::default()
     }
 
-    /// Installs a new SVID: `chain` leaf first (DER), `key_pkcs8` its PKCS#8 private key.
-    pub fn set(&self, chain: Vec<Vec<u8>>, key_pkcs8: Vec<u8>) -> Result<(), SvidResolverError> {
+    /// Installs a new SVID: `chain` leaf first (DER), `key_pkcs8` its PKCS#8 private key. The
+    /// key bytes are only borrowed to build the signing key and zeroed when `key_pkcs8` drops.
+    pub fn set(
+        &self,
+        chain: Vec<Vec<u8>>,
+        key_pkcs8: SecretBytes,
+    ) -> Result<(), SvidResolverError> {
         if chain.is_empty() {
             return Err(SvidResolverError::EmptyChain);
         }
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8));
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8.expose_secret()));
         let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
             .map_err(SvidResolverError::Key)?;
         let certs = chain.into_iter().map(CertificateDer::from).collect();

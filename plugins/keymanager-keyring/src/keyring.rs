@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use linux_keyutils::{KeyError, KeyPermissions, KeyRing, KeyType as KernelKeyType, Permission};
 use spire_plugin::{Key, KeyManager, KeyManagerError, KeyType};
+use spire_secret::SecretBytes;
 
 use crate::config::{DEFAULT_PREFIX, KeyringConfig, KeyringType};
 use crate::signer::Signer;
@@ -113,9 +114,9 @@ impl KeyringKeyManager {
     }
 
     fn load(&self, id: &str, key: linux_keyutils::Key) -> Result<Arc<dyn Key>, KeyManagerError> {
-        let mut pkcs8 = key.read_to_vec().map_err(|e| self.error("read", e))?;
-        let parsed = Signer::from_pkcs8(&pkcs8);
-        wipe(&mut pkcs8);
+        let pkcs8 = SecretBytes::new(key.read_to_vec().map_err(|e| self.error("read", e))?);
+        let parsed = Signer::from_pkcs8(pkcs8.expose_secret());
+        drop(pkcs8);
         let (signer, key_type) = parsed.ok_or_else(|| KeyManagerError::Store {
             path: format!("{} keyring", self.kind),
             message: format!("key {id:?} holds no PKCS#8 EC or RSA key"),
@@ -138,11 +139,14 @@ impl KeyManager for KeyringKeyManager {
         if id.is_empty() {
             return Err(KeyManagerError::EmptyKeyId);
         }
-        let mut pkcs8 =
-            Signer::generate_pkcs8(key_type).ok_or(KeyManagerError::Generate(key_type))?;
+        let pkcs8 = SecretBytes::new(
+            Signer::generate_pkcs8(key_type).ok_or(KeyManagerError::Generate(key_type))?,
+        );
         // add_key replaces a key of the same type and description in place.
-        let added = self.ring.add_key(&format!("{}{id}", self.prefix), &pkcs8);
-        wipe(&mut pkcs8);
+        let added = self
+            .ring
+            .add_key(&format!("{}{id}", self.prefix), pkcs8.expose_secret());
+        drop(pkcs8);
         let key = added.map_err(|e| self.error("add", e))?;
         restrict(&key).map_err(|e| self.error("setperm", e))?;
         self.load(id, key)
@@ -196,9 +200,9 @@ impl Key for KeyringKey {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyManagerError> {
         let failed = || KeyManagerError::Sign(self.id.clone());
-        let mut pkcs8 = self.kernel_key.read_to_vec().map_err(|_| failed())?;
-        let parsed = Signer::from_pkcs8(&pkcs8);
-        wipe(&mut pkcs8);
+        let pkcs8 = SecretBytes::new(self.kernel_key.read_to_vec().map_err(|_| failed())?);
+        let parsed = Signer::from_pkcs8(pkcs8.expose_secret());
+        drop(pkcs8);
         let (signer, _) = parsed.ok_or_else(failed)?;
         signer.sign(message).ok_or_else(failed)
     }
@@ -222,12 +226,6 @@ fn restrict(key: &linux_keyutils::Key) -> Result<(), KeyError> {
     perms.set_posessor_perms(Permission::ALL);
     perms.set_user_perms(Permission::VIEW);
     key.set_perms(perms)
-}
-
-/// Overwrites a buffer that held key bytes before it is freed.
-fn wipe(bytes: &mut [u8]) {
-    bytes.iter_mut().for_each(|b| *b = 0);
-    std::hint::black_box(bytes);
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@ use aws_lc_rs::signature::{
     EcdsaSigningAlgorithm, KeyPair, RSA_PKCS1_SHA256,
 };
 use spire_plugin::{Key, KeyManagerError, KeyType};
+use spire_secret::SecretBytes;
 
 /// A key generated or loaded by this crate. Keeps its PKCS#8 encoding so the disk store can
 /// persist it; that encoding never leaves the crate.
 pub(crate) struct SoftwareKey {
     id: String,
     key_type: KeyType,
-    pkcs8: Vec<u8>,
+    pkcs8: SecretBytes,
     public_key_der: Vec<u8>,
     signer: Signer,
 }
@@ -64,11 +65,13 @@ impl SoftwareKey {
 
     /// Loads a key from its PKCS#8 DER encoding, working out its type.
     pub(crate) fn from_pkcs8(id: &str, pkcs8: Vec<u8>) -> Result<Self, KeyParseError> {
+        // Zeroed when dropped, on the error paths too.
+        let pkcs8 = SecretBytes::new(pkcs8);
         for key_type in [KeyType::EcP256, KeyType::EcP384] {
             let Some(alg) = ecdsa_algorithm(key_type) else {
                 continue;
             };
-            if let Ok(pair) = EcdsaKeyPair::from_pkcs8(alg, &pkcs8) {
+            if let Ok(pair) = EcdsaKeyPair::from_pkcs8(alg, pkcs8.expose_secret()) {
                 let public_key_der = pair
                     .public_key()
                     .as_der()
@@ -84,7 +87,8 @@ impl SoftwareKey {
                 ));
             }
         }
-        let pair = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|_| KeyParseError::Unrecognised)?;
+        let pair = RsaKeyPair::from_pkcs8(pkcs8.expose_secret())
+            .map_err(|_| KeyParseError::Unrecognised)?;
         let bits = pair.public_modulus_len() * 8;
         let key_type = match bits {
             2048 => KeyType::Rsa2048,
@@ -108,13 +112,13 @@ impl SoftwareKey {
 
     /// The PKCS#8 DER encoding, for persistence inside this crate only.
     pub(crate) fn pkcs8(&self) -> &[u8] {
-        &self.pkcs8
+        self.pkcs8.expose_secret()
     }
 
     fn assemble(
         id: &str,
         key_type: KeyType,
-        pkcs8: Vec<u8>,
+        pkcs8: SecretBytes,
         public_key_der: Vec<u8>,
         signer: Signer,
     ) -> Self {

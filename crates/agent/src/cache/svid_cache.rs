@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 use rand::Rng;
+use spire_secret::SecretBytes;
 use spire_spiffe::Bundle;
 
 use crate::identity::{AgentEntry, BundleSet, SyncedState, WorkloadUpdate, X509Identity};
@@ -41,8 +42,8 @@ impl Default for CacheLimits {
 pub struct CachedX509Svid {
     /// DER certificates, leaf first.
     pub cert_chain: Vec<Vec<u8>>,
-    /// PKCS#8 DER private key.
-    pub private_key_pkcs8: Vec<u8>,
+    /// PKCS#8 DER private key (never printed, zeroed on drop).
+    pub private_key_pkcs8: SecretBytes,
     pub not_before: SystemTime,
     pub not_after: SystemTime,
     /// The entry's revision when the SVID was requested; a newer revision means re-mint.

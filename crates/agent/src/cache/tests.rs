@@ -64,7 +64,7 @@ fn synced(entries: Vec<AgentEntry>) -> SyncedState {
 fn svid(tag: u8, revision: i64) -> CachedX509Svid {
     CachedX509Svid {
         cert_chain: vec![vec![tag]],
-        private_key_pkcs8: vec![tag, tag],
+        private_key_pkcs8: vec![tag, tag].into(),
         not_before: t0(),
         not_after: t0() + HOUR,
         entry_revision: revision,
@@ -357,3 +357,27 @@ fn deleted_entry_drops_its_cached_jwt_svids() {
 }
 
 mod renewal_spread;
+
+#[test]
+fn debug_output_of_the_cache_its_svids_and_views_never_shows_private_keys() {
+    let mut cache = cache_with(10, vec![entry("a", &["u:1"])]);
+    let key: Vec<u8> = (0..64).map(|i| 200 - i).collect();
+    let mut held = svid(1, 1);
+    held.private_key_pkcs8 = key.clone().into();
+    cache.store_x509_svid("a", held, &mut rng());
+    let listed = format!("{key:?}");
+    let listed = &listed[1..listed.len() - 1];
+    let view = cache.workload_view(&set(&["u:1"]));
+    for shown in [
+        format!("{cache:?}"),
+        format!("{:?}", cache.x509_svid("a")),
+        format!("{view:?}"),
+        format!("{:?}", view.update.identities),
+    ] {
+        assert!(shown.contains("64 bytes redacted"), "{shown}");
+        assert!(
+            !shown.contains(listed),
+            "private key bytes printed: {shown}"
+        );
+    }
+}

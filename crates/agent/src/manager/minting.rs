@@ -2,6 +2,8 @@
 
 use std::time::SystemTime;
 
+use spire_secret::SecretBytes;
+
 use crate::cache::from_unix_seconds;
 
 use super::settings::WorkloadKeyType;
@@ -20,7 +22,7 @@ pub struct MintError {
 pub fn workload_key_and_csr(
     entry_id: &str,
     key_type: WorkloadKeyType,
-) -> Result<(Vec<u8>, Vec<u8>), MintError> {
+) -> Result<(SecretBytes, Vec<u8>), MintError> {
     let wrap = |source| MintError {
         entry_id: entry_id.to_owned(),
         source,
@@ -33,7 +35,7 @@ pub fn workload_key_and_csr(
     let mut params = rcgen::CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     let csr = params.serialize_request(&key).map_err(wrap)?;
-    Ok((key.serialize_der(), csr.der().to_vec()))
+    Ok((key.serialize_der().into(), csr.der().to_vec()))
 }
 
 /// The validity window of a signed SVID: read from its leaf certificate; when the leaf cannot
@@ -76,7 +78,7 @@ mod tests {
                 .next()
                 .is_none()
         );
-        assert!(rcgen::KeyPair::try_from(key.as_slice()).is_ok());
+        assert!(rcgen::KeyPair::try_from(key.expose_secret()).is_ok());
     }
 
     #[test]

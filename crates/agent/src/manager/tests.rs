@@ -347,3 +347,24 @@ async fn bundle_changes_reach_the_bundles_watch() {
     assert_eq!(bundles.borrow().get("example.org"), Some(&bundle(2)));
     h.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn debug_output_of_the_manager_and_its_updates_never_shows_workload_keys() {
+    let h = Harness::start(vec![entry("web", "unix:uid:1000")]);
+    let mut rx = h.manager.subscribe(vec![sel("unix:uid:1000")]);
+    let update = wait_for(&mut rx, |u| !u.identities.is_empty()).await;
+    let key = format!(
+        "{:?}",
+        update.identities[0].private_key_pkcs8.expose_secret()
+    );
+    // The bytes as a derived `Debug` of a `Vec<u8>` would list them.
+    let listed = &key[1..key.len() - 1];
+    for shown in [format!("{:?}", h.manager), format!("{update:?}")] {
+        assert!(shown.contains("bytes redacted"), "the key is in: {shown}");
+        assert!(
+            !shown.contains(listed),
+            "private key bytes printed: {shown}"
+        );
+    }
+    h.shutdown().await;
+}

@@ -45,7 +45,7 @@ pub(super) fn x509_svid_response(update: &WorkloadUpdate) -> X509svidResponse {
         .map(|identity| X509svid {
             spiffe_id: identity.spiffe_id.clone(),
             x509_svid: identity.cert_chain.concat(),
-            x509_svid_key: identity.private_key_pkcs8.clone(),
+            x509_svid_key: identity.private_key_pkcs8.expose_secret().to_vec(),
             bundle: bundle.clone(),
             hint: identity.hint.clone(),
         })

@@ -81,7 +81,7 @@ fn workload_update() -> WorkloadUpdate {
             entry_id: "py".into(),
             spiffe_id: WORKLOAD_ID.into(),
             cert_chain: vec![leaf.der().to_vec()],
-            private_key_pkcs8: leaf_key.serialize_der(),
+            private_key_pkcs8: leaf_key.serialize_der().into(),
             hint: String::new(),
             expires_at: 0,
         }],

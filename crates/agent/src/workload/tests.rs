@@ -221,7 +221,7 @@ fn identity(serial: u8) -> X509Identity {
         entry_id: "entry-1".into(),
         spiffe_id: WORKLOAD_ID.into(),
         cert_chain: vec![vec![0x30, serial], vec![0x30, 0xAA]],
-        private_key_pkcs8: vec![0x30, 0x01, serial],
+        private_key_pkcs8: vec![0x30, 0x01, serial].into(),
         hint: "internal".into(),
         expires_at: 0,
     }

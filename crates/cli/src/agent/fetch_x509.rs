@@ -92,7 +92,7 @@ pub fn write_svids(dir: &Path, svids: &[X509SvidView], c: &mut Console) -> Resul
         ));
         write_file(
             &key_path,
-            &pem_block("PRIVATE KEY", &svid.private_key),
+            &pem_block("PRIVATE KEY", svid.private_key.expose_secret()),
             0o600,
         )?;
         c.out.push_str(&format!(

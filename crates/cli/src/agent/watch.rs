@@ -121,7 +121,7 @@ pub fn watched_svids(response: &X509svidResponse) -> Result<Vec<X509SvidView>, C
                 spiffe_id: svid.spiffe_id.clone(),
                 hint: String::new(),
                 certificates,
-                private_key: svid.x509_svid_key.clone(),
+                private_key: svid.x509_svid_key.clone().into(),
                 bundle: bundles.get(&td).cloned().unwrap_or_default(),
                 federated_bundles: bundles
                     .iter()

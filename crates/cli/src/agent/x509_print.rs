@@ -94,7 +94,7 @@ mod tests {
             spiffe_id: "spiffe://example.org/foo".to_owned(),
             hint: hint.to_owned(),
             certificates: vec![cert(1_700_000_000, 1_700_003_600)],
-            private_key: Vec::new(),
+            private_key: Default::default(),
             bundle: vec![cert(1_600_000_000, 1_900_000_000)],
             federated_bundles: BTreeMap::new(),
         }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use spire_proto::workload::{X509svid, X509svidResponse};
+use spire_secret::SecretBytes;
 
 use crate::error::CliError;
 use crate::pretty::pem::split_der_sequence;
@@ -23,8 +24,8 @@ pub struct X509SvidView {
     pub hint: String,
     /// Leaf first, then intermediates.
     pub certificates: Vec<Certificate>,
-    /// PKCS#8 DER.
-    pub private_key: Vec<u8>,
+    /// PKCS#8 DER (never printed by `{:?}`, zeroed on drop).
+    pub private_key: SecretBytes,
     pub bundle: Vec<Certificate>,
     /// Keyed by the name the Workload API used (a trust domain ID), sorted.
     pub federated_bundles: BTreeMap<String, Vec<Certificate>>,
@@ -105,8 +106,30 @@ fn parse_svid(
         spiffe_id: svid.spiffe_id.clone(),
         hint: svid.hint.clone(),
         certificates,
-        private_key: svid.x509_svid_key.clone(),
+        private_key: svid.x509_svid_key.clone().into(),
         bundle,
         federated_bundles: federated.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_parsed_svid_never_shows_its_private_key() {
+        let key: Vec<u8> = (0..48).map(|i| 250 - i).collect();
+        let view = X509SvidView {
+            spiffe_id: "spiffe://example.org/w".to_owned(),
+            hint: String::new(),
+            certificates: Vec::new(),
+            private_key: key.clone().into(),
+            bundle: Vec::new(),
+            federated_bundles: BTreeMap::new(),
+        };
+        let listed = format!("{key:?}");
+        let shown = format!("{view:?}");
+        assert!(shown.contains("48 bytes redacted"), "{shown}");
+        assert!(!shown.contains(&listed[1..listed.len() - 1]), "{shown}");
+    }
 }

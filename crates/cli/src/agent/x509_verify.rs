@@ -91,7 +91,7 @@ mod tests {
             spiffe_id: "spiffe://example.org/w".to_owned(),
             hint: String::new(),
             certificates: chain.into_iter().map(cert).collect(),
-            private_key: Vec::new(),
+            private_key: Default::default(),
             bundle: vec![cert(bundle)],
             federated_bundles: BTreeMap::new(),
         }

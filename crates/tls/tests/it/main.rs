@@ -6,8 +6,10 @@
 //! - `peer_id`: the SPIFFE ID read from a peer's leaf (`peer_spiffe_id`).
 //! - `client_verifier`: the client SVIDs the server's TCP endpoint accepts
 //!   (`BundleClientVerifier`).
+//! - `resolver`: the server SVID holder (`SvidResolver`).
 
 mod client_verifier;
 mod peer_id;
 mod pki;
+mod resolver;
 mod server_id;

@@ -27,7 +27,7 @@ const CHI_SQUARE_BOUND: f64 = 60.0;
 fn burst_svid(not_before: SystemTime, lifetime: Duration) -> CachedX509Svid {
     CachedX509Svid {
         cert_chain: vec![vec![1]],
-        private_key_pkcs8: vec![2, 2],
+        private_key_pkcs8: vec![2, 2].into(),
         not_before,
         not_after: not_before + lifetime,
         entry_revision: 1,
