@@ -8,5 +8,6 @@
 pub mod clock;
 pub mod csr;
 pub mod jwt;
+pub mod renewal;
 pub mod rotation;
 pub mod x509;
