@@ -171,7 +171,7 @@ pub async fn run(
 
     let resolver = Arc::new(SvidResolver::new());
     let server_svid = Arc::new(ServerSvid::new(
-        config.trust_domain.as_str(),
+        &config.trust_domain,
         ca.clone(),
         resolver.clone(),
     ));

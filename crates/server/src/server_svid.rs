@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rcgen::PublicKeyData;
 use spire_ca::renewal::RenewalSchedule;
+use spire_spiffe::{SpiffeId, TrustDomain};
 use spire_tls::SvidResolver;
 
 use crate::context::{MintX509Svid, SvidMinter};
@@ -27,7 +28,7 @@ pub enum ServerSvidError {
 /// Keeps the server SVID in `resolver` fresh.
 #[derive(Debug)]
 pub struct ServerSvid {
-    spiffe_id: String,
+    spiffe_id: SpiffeId,
     minter: Arc<dyn SvidMinter>,
     resolver: Arc<SvidResolver>,
     /// When the SVID in the resolver is due: half-way from its issue to its expiry.
@@ -36,12 +37,12 @@ pub struct ServerSvid {
 
 impl ServerSvid {
     pub fn new(
-        trust_domain: &str,
+        trust_domain: &TrustDomain,
         minter: Arc<dyn SvidMinter>,
         resolver: Arc<SvidResolver>,
     ) -> Self {
         Self {
-            spiffe_id: format!("spiffe://{trust_domain}/spire/server"),
+            spiffe_id: trust_domain.server_id(),
             minter,
             resolver,
             current: std::sync::Mutex::new(None),
@@ -49,7 +50,7 @@ impl ServerSvid {
     }
 
     /// The server's SPIFFE ID.
-    pub fn spiffe_id(&self) -> &str {
+    pub fn spiffe_id(&self) -> &SpiffeId {
         &self.spiffe_id
     }
 
@@ -71,7 +72,7 @@ impl ServerSvid {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| ServerSvidError::Key(e.to_string()))?;
         let minted = self.minter.mint_x509_svid(MintX509Svid {
-            spiffe_id: self.spiffe_id.clone(),
+            spiffe_id: self.spiffe_id.to_string(),
             public_key_der: key.subject_public_key_info(),
             dns_names: Vec::new(),
             ttl: None,
@@ -121,7 +122,11 @@ mod tests {
         let minter = Arc::new(HourMinter::default());
         let t0 = 1_700_000_000;
         minter.now_unix.store(t0, Ordering::SeqCst);
-        let svid = ServerSvid::new("example.org", minter.clone(), Arc::new(SvidResolver::new()));
+        let svid = ServerSvid::new(
+            &TrustDomain::new("example.org").expect("valid"),
+            minter.clone(),
+            Arc::new(SvidResolver::new()),
+        );
         let at = |secs: i64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs.unsigned_abs());
         assert!(svid.rotate_if_due(at(t0)).expect("first SVID"));
         assert!(!svid.rotate_if_due(at(t0 + 1799)).expect("not due"));

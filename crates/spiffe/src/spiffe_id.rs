@@ -69,6 +69,16 @@ impl SpiffeId {
         })
     }
 
+    /// Builds the ID from a path known to be valid (a constant of this crate). A trust domain
+    /// is at most 255 bytes, so a short constant path keeps the ID far below the length limit.
+    pub(crate) fn from_valid_parts(trust_domain: &TrustDomain, path: &'static str) -> Self {
+        debug_assert!(check_path(path).is_ok(), "constant path {path:?} is valid");
+        Self {
+            id: format!("{SPIFFE_PREFIX}{}{path}", trust_domain.as_str()),
+            trust_domain: trust_domain.clone(),
+        }
+    }
+
     /// The trust domain the ID belongs to.
     pub fn trust_domain(&self) -> &TrustDomain {
         &self.trust_domain

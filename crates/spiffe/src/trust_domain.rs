@@ -6,6 +6,9 @@ use std::str::FromStr;
 use crate::id_rules::{SPIFFE_PREFIX, check_trust_domain_name};
 use crate::{SpiffeId, SpiffeIdError};
 
+/// The path of the SPIRE server's ID, `/spire/server`.
+const SERVER_ID_PATH: &str = "/spire/server";
+
 /// A trust domain name such as `example.org`, valid per the SPIFFE-ID standard.
 ///
 /// Only lowercase names are accepted (as go-spiffe and SPIRE do): the name is never folded, so
@@ -51,6 +54,12 @@ impl TrustDomain {
     /// The SPIFFE ID with the given path (`""` or `/a/b`) in this trust domain.
     pub fn spiffe_id(&self, path: &str) -> Result<SpiffeId, SpiffeIdError> {
         SpiffeId::from_parts(self, path)
+    }
+
+    /// The SPIRE server's SPIFFE ID in this trust domain, `spiffe://example.org/spire/server`:
+    /// the ID agents pin when they connect and the parent of node alias entries.
+    pub fn server_id(&self) -> SpiffeId {
+        SpiffeId::from_valid_parts(self, SERVER_ID_PATH)
     }
 
     /// Builds a trust domain from a name already checked by the ID parser.

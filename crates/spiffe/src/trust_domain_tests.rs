@@ -83,6 +83,27 @@ fn spiffe_id_builds_member_ids() {
 }
 
 #[test]
+fn server_id_is_spire_server_path_in_the_trust_domain() {
+    let td = TrustDomain::new("example.org").expect("valid");
+    let id = td.server_id();
+    assert_eq!(id.as_str(), "spiffe://example.org/spire/server");
+    assert_eq!(id.path(), "/spire/server");
+    assert!(id.is_member_of(&td));
+    assert!(id.is_reserved());
+    assert_eq!(
+        id,
+        SpiffeId::new("spiffe://example.org/spire/server").expect("valid")
+    );
+}
+
+#[test]
+fn server_id_of_longest_trust_domain_is_valid() {
+    let td = TrustDomain::new(&"a".repeat(255)).expect("valid");
+    let id = td.server_id();
+    assert_eq!(SpiffeId::new(id.as_str()).as_ref(), Ok(&id));
+}
+
+#[test]
 fn serde_round_trips_as_string() {
     let td = TrustDomain::new("td").expect("valid");
     assert_eq!(serde_json::to_string(&td).expect("serialises"), "\"td\"");

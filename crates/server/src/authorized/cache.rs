@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use spire_ca::clock::Clock;
 use spire_datastore::{DataStore, DataStoreError, EntryFilter, Pagination, RegistrationEntry};
-use spire_spiffe::Selector;
+use spire_spiffe::{Selector, TrustDomain};
 use tokio::sync::Mutex;
 
 use super::EntrySnapshot;
@@ -116,13 +116,18 @@ impl AuthorizedEntriesCache {
     /// expired by this cache's clock are left out.
     pub async fn authorized_for(
         &self,
-        trust_domain: &str,
+        trust_domain: &TrustDomain,
         agent_id: &str,
     ) -> Result<Vec<Arc<RegistrationEntry>>, DataStoreError> {
         let node_selectors: Vec<Selector> = self.datastore.node_selectors(agent_id).await?;
         let snapshot = self.snapshot().await?;
-        let server_id = format!("spiffe://{trust_domain}/spire/server");
-        Ok(snapshot.authorized_for(agent_id, &server_id, &node_selectors, self.clock.now()))
+        let server_id = trust_domain.server_id();
+        Ok(snapshot.authorized_for(
+            agent_id,
+            server_id.as_str(),
+            &node_selectors,
+            self.clock.now(),
+        ))
     }
 
     async fn full_load(&self, now: SystemTime) -> Result<Loaded, DataStoreError> {
@@ -242,6 +247,10 @@ mod tests {
 
     const AGENT: &str = "spiffe://example.org/spire/agent/join_token/t";
 
+    fn td() -> TrustDomain {
+        TrustDomain::new("example.org").expect("valid")
+    }
+
     #[tokio::test]
     async fn changes_show_after_the_poll_interval_without_a_full_reload() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -251,25 +260,16 @@ mod tests {
         ));
         let cache = AuthorizedEntriesCache::new(ds.clone(), clock.clone());
         let first = add_entry(&*ds, AGENT, "spiffe://example.org/a").await;
-        let seen = cache
-            .authorized_for("example.org", AGENT)
-            .await
-            .expect("load");
+        let seen = cache.authorized_for(&td(), AGENT).await.expect("load");
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].entry_id, first);
 
         let second = add_entry(&*ds, AGENT, "spiffe://example.org/b").await;
-        let seen = cache
-            .authorized_for("example.org", AGENT)
-            .await
-            .expect("cached");
+        let seen = cache.authorized_for(&td(), AGENT).await.expect("cached");
         assert_eq!(seen.len(), 1, "a snapshot polled under 1 s ago is served");
 
         clock.advance(POLL_INTERVAL);
-        let seen = cache
-            .authorized_for("example.org", AGENT)
-            .await
-            .expect("poll");
+        let seen = cache.authorized_for(&td(), AGENT).await.expect("poll");
         assert_eq!(seen.len(), 2, "the poll applied the create event");
 
         ds.delete_registration_entry(&first).await.expect("delete");
@@ -289,10 +289,7 @@ mod tests {
         .await
         .expect("update");
         clock.advance(POLL_INTERVAL);
-        let seen = cache
-            .authorized_for("example.org", AGENT)
-            .await
-            .expect("poll");
+        let seen = cache.authorized_for(&td(), AGENT).await.expect("poll");
         assert!(seen.is_empty(), "delete and re-parent applied: {seen:?}");
         let loaded_at = cache
             .loaded
@@ -339,16 +336,10 @@ mod tests {
         })
         .await
         .expect("entry is created");
-        let seen = cache
-            .authorized_for("example.org", AGENT)
-            .await
-            .expect("load");
+        let seen = cache.authorized_for(&td(), AGENT).await.expect("load");
         assert_eq!(seen.len(), 1, "not expired yet");
         clock.advance(Duration::from_secs(10));
-        let seen = cache
-            .authorized_for("example.org", AGENT)
-            .await
-            .expect("poll");
+        let seen = cache.authorized_for(&td(), AGENT).await.expect("poll");
         assert!(seen.is_empty(), "expired at 1010: {seen:?}");
     }
 }
