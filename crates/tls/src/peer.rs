@@ -1,6 +1,7 @@
 //! The SPIFFE ID a peer presented: the single URI SAN of its leaf certificate, when that leaf
 //! keeps the X509-SVID rules.
 
+use spire_spiffe::{SpiffeId, SpiffeIdError};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -15,6 +16,8 @@ pub enum PeerIdError {
     SeveralUriSans(usize),
     #[error("peer certificate URI SAN {0:?} is not a spiffe:// URI")]
     NotSpiffe(String),
+    #[error("peer certificate URI SAN {uri:?} is not a valid SPIFFE ID: {source}")]
+    InvalidSpiffeId { uri: String, source: SpiffeIdError },
     #[error("peer leaf certificate is a CA (basicConstraints cA=TRUE); an X509-SVID leaf is not")]
     CaLeaf,
     #[error(
@@ -38,7 +41,12 @@ pub enum PeerIdError {
 /// a CA, and its key usage includes digitalSignature and neither keyCertSign nor cRLSign.
 /// rustls-webpki checks chains, validity and extended key usage, but not these; without them
 /// a certificate the trust domain's CA issued with signing rights would pass as an identity.
-pub fn peer_spiffe_id(leaf_der: &[u8]) -> Result<String, PeerIdError> {
+///
+/// The URI SAN is parsed with the same SPIFFE-ID rules as every other ID in the project, so a
+/// leaf naming `spiffe://TD/../x` or a percent-encoded path is refused here rather than handed
+/// on as a caller identity that no registration entry or admin ID could ever be compared with
+/// safely (go-spiffe's `x509svid.IDFromCert` parses it the same way).
+pub fn peer_spiffe_id(leaf_der: &[u8]) -> Result<SpiffeId, PeerIdError> {
     let (_, cert) =
         X509Certificate::from_der(leaf_der).map_err(|e| PeerIdError::Malformed(e.to_string()))?;
     check_svid_leaf(&cert)?;
@@ -57,7 +65,12 @@ pub fn peer_spiffe_id(leaf_der: &[u8]) -> Result<String, PeerIdError> {
     };
     match uris.as_slice() {
         [] => Err(PeerIdError::NoUriSan),
-        [uri] if uri.starts_with("spiffe://") => Ok((*uri).to_owned()),
+        [uri] if uri.starts_with("spiffe://") => {
+            SpiffeId::new(uri).map_err(|source| PeerIdError::InvalidSpiffeId {
+                uri: (*uri).to_owned(),
+                source,
+            })
+        }
         [uri] => Err(PeerIdError::NotSpiffe((*uri).to_owned())),
         more => Err(PeerIdError::SeveralUriSans(more.len())),
     }

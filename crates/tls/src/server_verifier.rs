@@ -104,11 +104,11 @@ impl ServerCertVerifier for ServerIdVerifier {
                 Arc::new(e),
             )))
         })?;
-        if id != self.expected_id {
+        if id.as_str() != self.expected_id {
             return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
                 rustls::OtherError(Arc::new(UnexpectedServerId {
                     expected: self.expected_id.clone(),
-                    found: id,
+                    found: id.to_string(),
                 })),
             )));
         }

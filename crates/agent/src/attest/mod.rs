@@ -93,6 +93,7 @@ impl AgentIdentity {
         self.svid
             .first()
             .and_then(|leaf| spire_tls::peer_spiffe_id(leaf).ok())
+            .map(|id| id.to_string())
             .unwrap_or_default()
     }
 }

@@ -51,7 +51,7 @@ pub async fn require_local_admin_or_agent<T>(
 ) -> Result<(), Status> {
     match Caller::of(request) {
         Caller::Local => Ok(()),
-        Caller::Svid { spiffe_id } if is_admin(ctx, &spiffe_id).await? => Ok(()),
+        Caller::Svid { spiffe_id } if is_admin(ctx, spiffe_id.as_str()).await? => Ok(()),
         Caller::Svid { .. } => authorize_agent(ctx, request).await.map(|_| ()),
         Caller::Anonymous => Err(denied(method)),
     }
@@ -67,7 +67,7 @@ async fn authorize_agent<T>(
             "caller does not have an X509-SVID",
         ));
     };
-    let Some(id) = info.and_then(|i| i.peer_spiffe_id.clone()) else {
+    let Some(id) = info.and_then(|i| i.peer_spiffe_id.as_ref().map(ToString::to_string)) else {
         return Err(Status::permission_denied(
             "caller does not have a SPIFFE ID",
         ));
@@ -243,7 +243,7 @@ pub async fn require_local_or_admin<T>(
 ) -> Result<(), Status> {
     match Caller::of(request) {
         Caller::Local => Ok(()),
-        Caller::Svid { spiffe_id } if is_admin(ctx, &spiffe_id).await? => Ok(()),
+        Caller::Svid { spiffe_id } if is_admin(ctx, spiffe_id.as_str()).await? => Ok(()),
         Caller::Svid { .. } | Caller::Anonymous => Err(denied(method)),
     }
 }

@@ -1,5 +1,6 @@
 //! Who is calling: derived from the transport a request arrived on.
 
+use spire_spiffe::SpiffeId;
 use tonic::transport::server::UdsConnectInfo;
 
 /// Connection facts of a TLS connection on the TCP API.
@@ -7,7 +8,7 @@ use tonic::transport::server::UdsConnectInfo;
 pub struct TlsConnectInfo {
     pub peer_addr: Option<std::net::SocketAddr>,
     /// The SPIFFE ID of the verified client certificate; `None` when the client sent none.
-    pub peer_spiffe_id: Option<String>,
+    pub peer_spiffe_id: Option<SpiffeId>,
     /// The verified client leaf certificate (DER), kept for agent serial checks.
     pub peer_leaf_der: Option<Vec<u8>>,
 }
@@ -18,7 +19,7 @@ pub enum Caller {
     /// On the admin Unix socket: trusted as a local operator (SPIRE's `allow_local`).
     Local,
     /// On TCP with a verified X509-SVID.
-    Svid { spiffe_id: String },
+    Svid { spiffe_id: SpiffeId },
     /// On TCP without a client certificate.
     Anonymous,
 }

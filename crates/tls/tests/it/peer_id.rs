@@ -2,6 +2,7 @@
 //! that breaks the X509-SVID rules (SPIFFE X509-SVID §4.3, §5) names nobody.
 
 use rcgen::KeyUsagePurpose;
+use spire_spiffe::{SpiffeId, SpiffeIdError};
 use spire_tls::{PeerIdError, peer_spiffe_id};
 
 use crate::pki::{Ca, Leaf};
@@ -9,8 +10,12 @@ use crate::pki::{Ca, Leaf};
 const WORKLOAD: &str = "spiffe://example.org/workload";
 
 fn id_of(leaf: Leaf) -> Result<String, PeerIdError> {
+    id_of_typed(leaf).map(|id| id.to_string())
+}
+
+fn id_of_typed(leaf: Leaf) -> Result<SpiffeId, PeerIdError> {
     let ca = Ca::root("example.org");
-    peer_spiffe_id(ca.sign(leaf).as_ref()).map(|id| id.to_string())
+    peer_spiffe_id(ca.sign(leaf).as_ref())
 }
 
 #[test]
@@ -44,6 +49,47 @@ fn refuses_a_uri_san_that_is_not_spiffe() {
         Err(PeerIdError::NotSpiffe(
             "https://example.org/workload".into()
         ))
+    );
+}
+
+#[test]
+fn returns_the_id_typed_with_its_trust_domain() {
+    let id = id_of_typed(Leaf::svid(WORKLOAD)).expect("an X509-SVID");
+    assert_eq!(id.trust_domain().as_str(), "example.org");
+    assert_eq!(id.path(), "/workload");
+}
+
+#[test]
+fn refuses_a_spiffe_uri_san_with_a_dot_segment() {
+    let uri = "spiffe://example.org/a/../b";
+    assert_eq!(
+        id_of(Leaf::with_uris(&[uri])),
+        Err(PeerIdError::InvalidSpiffeId {
+            uri: uri.into(),
+            source: SpiffeIdError::DotSegment,
+        })
+    );
+}
+
+#[test]
+fn refuses_a_spiffe_uri_san_with_an_uppercase_trust_domain() {
+    let uri = "spiffe://Example.org/workload";
+    assert!(matches!(
+        id_of(Leaf::with_uris(&[uri])),
+        Err(PeerIdError::InvalidSpiffeId { uri: found, .. }) if found == uri
+    ));
+}
+
+#[test]
+fn refuses_a_spiffe_uri_san_with_a_trailing_slash() {
+    let uri = "spiffe://example.org/workload/";
+    let err = id_of(Leaf::with_uris(&[uri])).expect_err("a trailing slash is refused");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "peer certificate URI SAN {uri:?} is not a valid SPIFFE ID: {}",
+            SpiffeId::new(uri).expect_err("refused by the parser too")
+        )
     );
 }
 

@@ -74,7 +74,6 @@ fn refuses_an_svid_of_the_trust_domain_with_another_path() {
     let ca = Ca::root("example.org");
     for id in [
         "spiffe://example.org/spire/agent/join_token/abc",
-        "spiffe://example.org/spire/server/",
         "spiffe://example.org/spire/server/x",
         "spiffe://example.org/spire/Server",
         "spiffe://example.org",
@@ -83,6 +82,16 @@ fn refuses_an_svid_of_the_trust_domain_with_another_path() {
         let text = refusal(verify(&verifier_for(&ca), &[leaf]));
         assert!(text.contains("UnexpectedServerId"), "{id}: {text}");
     }
+}
+
+#[test]
+fn refuses_a_server_id_with_a_trailing_slash_as_no_spiffe_id() {
+    // Not even compared with the expected ID: the SPIFFE-ID parser refuses it first.
+    let ca = Ca::root("example.org");
+    let leaf = ca.sign(Leaf::svid("spiffe://example.org/spire/server/"));
+    let text = refusal(verify(&verifier_for(&ca), &[leaf]));
+    assert!(text.contains("InvalidSpiffeId"), "{text}");
+    assert!(text.contains("TrailingSlash"), "{text}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use spire_proto::spire::api::server::agent::v1::attest_agent_request::{Params, S
 use spire_proto::spire::api::server::agent::v1::attest_agent_response::Step as OutStep;
 use spire_proto::spire::api::server::agent::v1::{AgentX509svidParams, AttestAgentRequest};
 use spire_proto::spire::api::types::{AttestationData, X509svid};
+use spire_spiffe::SpiffeId;
 use tokio::sync::mpsc;
 use tonic::{Request, Status};
 
@@ -171,7 +172,10 @@ pub fn as_agent<T>(message: T, svid: &X509svid) -> Request<T> {
     let mut request = Request::new(message);
     request.extensions_mut().insert(TlsConnectInfo {
         peer_addr: None,
-        peer_spiffe_id: Some(format!("spiffe://{}{}", id.trust_domain, id.path)),
+        peer_spiffe_id: Some(
+            SpiffeId::new(&format!("spiffe://{}{}", id.trust_domain, id.path))
+                .expect("agent SVIDs carry valid SPIFFE IDs"),
+        ),
         peer_leaf_der: svid.cert_chain.first().cloned(),
     });
     request

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use spire_ca::clock::FakeClock;
 use spire_datastore::{SqlConfig, SqlDataStore};
 use spire_proto::spire::api::types::{Selector as ProtoSelector, Spiffeid};
+use spire_spiffe::SpiffeId;
 use tonic::Request;
 use tonic::transport::server::UdsConnectInfo;
 
@@ -87,7 +88,7 @@ pub fn from_svid<T>(message: T, spiffe_id: &str) -> Request<T> {
     let mut request = Request::new(message);
     request.extensions_mut().insert(TlsConnectInfo {
         peer_addr: None,
-        peer_spiffe_id: Some(spiffe_id.into()),
+        peer_spiffe_id: Some(SpiffeId::new(spiffe_id).expect("test callers have valid SPIFFE IDs")),
         peer_leaf_der: None,
     });
     request
