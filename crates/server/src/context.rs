@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use spire_ca::clock::Clock;
 use spire_datastore::DataStore;
 use spire_plugin::nodeattestor::ServerNodeAttestor;
+use spire_spiffe::TrustDomain;
 
 use crate::api::ratelimit::RateLimits;
 use crate::authorized::AuthorizedEntriesCache;
@@ -15,8 +16,8 @@ use crate::authorized::AuthorizedEntriesCache;
 /// Shared state handed to each gRPC service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ServerContext {
-    /// The trust domain name, without scheme (`example.org`).
-    pub trust_domain: String,
+    /// The server's trust domain (`example.org`).
+    pub trust_domain: TrustDomain,
     pub datastore: Arc<dyn DataStore>,
     pub minter: Arc<dyn SvidMinter>,
     pub clock: Arc<dyn Clock>,
@@ -33,11 +34,6 @@ impl ServerContext {
     /// Seconds since the Unix epoch, by the injected clock.
     pub fn now_unix(&self) -> i64 {
         unix_seconds(self.clock.now())
-    }
-
-    /// `spiffe://<trust domain>`.
-    pub fn trust_domain_id(&self) -> String {
-        format!("spiffe://{}", self.trust_domain)
     }
 }
 

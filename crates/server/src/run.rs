@@ -63,8 +63,6 @@ pub enum ServerError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Api(#[from] crate::api::ApiSetupError),
-    #[error(transparent)]
     Limits(#[from] crate::endpoints::LimitsError),
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
@@ -178,7 +176,7 @@ pub async fn run(
     server_svid.rotate_if_due(clock.now())?;
 
     let ctx = ServerContext {
-        trust_domain: config.trust_domain.as_str().to_owned(),
+        trust_domain: config.trust_domain.clone(),
         datastore: catalog.datastore.clone(),
         minter: ca.clone(),
         clock: clock.clone(),
@@ -273,9 +271,9 @@ pub async fn run(
     // endpoints/budget.rs). SPIRE sends a GOAWAY at `max_connection_age` and lets calls in
     // flight finish, which is what tonic does when no grace period is set.
     let tcp_builder = api_server_builder().max_connection_age(limits.max_connection_age);
-    let tcp_router = crate::wiring::add_services(tcp_builder, &ctx)?;
+    let tcp_router = crate::wiring::add_services(tcp_builder, &ctx);
     let uds_router =
-        crate::wiring::add_services(api_server_builder(), &ctx)?.add_service(health_service);
+        crate::wiring::add_services(api_server_builder(), &ctx).add_service(health_service);
     let tcp_serve = tcp_router.serve_with_incoming_shutdown(
         tls_incoming(tcp, tls, tcp_budget, limits.handshake_timeout),
         stopped(stop_rx.clone()),

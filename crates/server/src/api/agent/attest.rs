@@ -257,7 +257,7 @@ impl AgentApi {
                 self.td.as_str()
             )));
         }
-        if id.path() == "/spire/server" {
+        if id == self.td.server_id() {
             return Err(Status::internal(
                 "agent ID cannot collide with the server ID",
             ));

@@ -12,7 +12,7 @@ use spire_proto::spire::api::server::agent::v1::attest_agent_request::{Params, S
 use spire_proto::spire::api::server::agent::v1::attest_agent_response::Step as OutStep;
 use spire_proto::spire::api::server::agent::v1::{AgentX509svidParams, AttestAgentRequest};
 use spire_proto::spire::api::types::{AttestationData, X509svid};
-use spire_spiffe::SpiffeId;
+use spire_spiffe::{SpiffeId, TrustDomain};
 use tokio::sync::mpsc;
 use tonic::{Request, Status};
 
@@ -133,7 +133,7 @@ pub async fn agent_fixture() -> AgentFixture {
         .await
         .expect("the CA activates its first authority");
     let ctx = ServerContext {
-        trust_domain: TD.into(),
+        trust_domain: TrustDomain::new(TD).expect("the test trust domain is valid"),
         datastore: datastore.clone(),
         minter: ca,
         clock: dyn_clock.clone(),

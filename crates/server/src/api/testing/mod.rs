@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use spire_ca::clock::FakeClock;
 use spire_datastore::{SqlConfig, SqlDataStore};
 use spire_proto::spire::api::types::{Selector as ProtoSelector, Spiffeid};
-use spire_spiffe::SpiffeId;
+use spire_spiffe::{SpiffeId, TrustDomain};
 use tonic::Request;
 use tonic::transport::server::UdsConnectInfo;
 
@@ -49,7 +49,7 @@ pub async fn fixture() -> Fixture {
     let datastore: Arc<dyn spire_datastore::DataStore> = Arc::new(store);
     let clock: Arc<dyn spire_ca::clock::Clock> = Arc::new(clock);
     let ctx = ServerContext {
-        trust_domain: TD.into(),
+        trust_domain: TrustDomain::new(TD).expect("the test trust domain is valid"),
         datastore: datastore.clone(),
         minter: minter.clone(),
         clock: clock.clone(),
