@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use spire_secret::SecretBytes;
-use spire_spiffe::{Bundle, Selector};
+use spire_spiffe::{Bundle, Selector, SpiffeId};
 use tokio::sync::watch;
 
 /// A registration entry as the agent receives it from the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentEntry {
     pub entry_id: String,
-    pub spiffe_id: String,
-    pub parent_id: String,
+    pub spiffe_id: SpiffeId,
+    /// `None` when the server sent no parent ID.
+    pub parent_id: Option<SpiffeId>,
     pub selectors: Vec<Selector>,
     /// Seconds; 0 = the server's default.
     pub x509_svid_ttl: i32,

@@ -161,7 +161,7 @@ impl SvidCache {
                     .values()
                     .any(|r| r.entry.spiffe_id == record.entry.spiffe_id)
                 {
-                    self.jwt.remove_spiffe_id(&record.entry.spiffe_id);
+                    self.jwt.remove_spiffe_id(record.entry.spiffe_id.as_str());
                 }
             }
         }
@@ -291,7 +291,7 @@ impl SvidCache {
             };
             identities.push(X509Identity {
                 entry_id: entry.entry_id.clone(),
-                spiffe_id: entry.spiffe_id.clone(),
+                spiffe_id: entry.spiffe_id.to_string(),
                 cert_chain: svid.cert_chain.clone(),
                 private_key_pkcs8: svid.private_key_pkcs8.clone(),
                 hint: entry.hint.clone(),

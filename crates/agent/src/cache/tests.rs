@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use spire_spiffe::{Bundle, Selector};
+use spire_spiffe::{Bundle, Selector, SpiffeId};
 
 use super::*;
 use crate::identity::{AgentEntry, SyncedState};
@@ -27,8 +27,8 @@ fn set(selectors: &[&str]) -> SelectorSet {
 fn entry(id: &str, selectors: &[&str]) -> AgentEntry {
     AgentEntry {
         entry_id: id.to_owned(),
-        spiffe_id: format!("spiffe://example.org/{id}"),
-        parent_id: "spiffe://example.org/agent".to_owned(),
+        spiffe_id: SpiffeId::new(&format!("spiffe://example.org/{id}")).expect("valid test ID"),
+        parent_id: Some(SpiffeId::new("spiffe://example.org/agent").expect("valid test ID")),
         selectors: selectors.iter().map(|s| sel(s)).collect(),
         x509_svid_ttl: 0,
         jwt_svid_ttl: 0,

@@ -3,7 +3,7 @@
 use spire_proto::spire::api::types::{
     Bundle as ProtoBundle, Entry as ProtoEntry, EntryMask, Spiffeid,
 };
-use spire_spiffe::{Bundle, JwtAuthority, Selector, X509Authority};
+use spire_spiffe::{Bundle, JwtAuthority, Selector, SpiffeId, X509Authority};
 
 use crate::identity::AgentEntry;
 
@@ -48,6 +48,17 @@ pub fn entry_from_proto(proto: ProtoEntry) -> Result<AgentEntry, String> {
     if spiffe_id.is_empty() {
         return Err(format!("entry {:?} has no SPIFFE ID", proto.id));
     }
+    // Parsed here, once, as SPIRE's agent does (`spiffeid.FromProto`): an ID that breaks the
+    // SPIFFE-ID rules would never match what the server signs, so the entry is skipped.
+    let spiffe_id = SpiffeId::new(&spiffe_id)
+        .map_err(|e| format!("entry {:?}: invalid SPIFFE ID {spiffe_id:?}: {e}", proto.id))?;
+    let parent_id = match id_string(proto.parent_id.as_ref()) {
+        parent if parent.is_empty() => None,
+        parent => Some(
+            SpiffeId::new(&parent)
+                .map_err(|e| format!("entry {:?}: invalid parent ID {parent:?}: {e}", proto.id))?,
+        ),
+    };
     let selectors = proto
         .selectors
         .iter()
@@ -61,7 +72,7 @@ pub fn entry_from_proto(proto: ProtoEntry) -> Result<AgentEntry, String> {
     }
     let attributes = proto.additional_attributes.unwrap_or_default();
     Ok(AgentEntry {
-        parent_id: id_string(proto.parent_id.as_ref()),
+        parent_id,
         entry_id: proto.id,
         spiffe_id,
         selectors,
@@ -152,10 +163,10 @@ mod tests {
         })
         .expect("valid entry");
         assert_eq!(entry.entry_id, "e1");
-        assert_eq!(entry.spiffe_id, "spiffe://example.org/workload");
+        assert_eq!(entry.spiffe_id.as_str(), "spiffe://example.org/workload");
         assert_eq!(
-            entry.parent_id,
-            "spiffe://example.org/spire/agent/join_token/t"
+            entry.parent_id.as_ref().map(SpiffeId::as_str),
+            Some("spiffe://example.org/spire/agent/join_token/t")
         );
         assert_eq!(
             entry.selectors,
@@ -182,6 +193,41 @@ mod tests {
         assert_eq!(
             no_selectors,
             Err("entry \"e2\" has no selectors".to_owned())
+        );
+    }
+
+    #[test]
+    fn entry_with_an_invalid_spiffe_or_parent_id_is_refused() {
+        let selectors = vec![ProtoSelector {
+            r#type: "unix".into(),
+            value: "uid:1".into(),
+        }];
+        let bad_id = entry_from_proto(ProtoEntry {
+            id: "e1".into(),
+            spiffe_id: id("example.org", "/a/../b"),
+            selectors: selectors.clone(),
+            ..Default::default()
+        });
+        assert_eq!(
+            bad_id,
+            Err(
+                "entry \"e1\": invalid SPIFFE ID \"spiffe://example.org/a/../b\": \
+                 path must not contain '.' or '..' segments"
+                    .to_owned()
+            )
+        );
+        let bad_parent = entry_from_proto(ProtoEntry {
+            id: "e2".into(),
+            spiffe_id: id("example.org", "/w"),
+            parent_id: id("Example.org", "/agent"),
+            selectors,
+            ..Default::default()
+        })
+        .expect_err("an invalid parent ID is refused");
+        assert!(
+            bad_parent
+                .starts_with("entry \"e2\": invalid parent ID \"spiffe://Example.org/agent\": "),
+            "{bad_parent}"
         );
     }
 }

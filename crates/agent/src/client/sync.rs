@@ -206,8 +206,8 @@ mod tests {
     fn entry(revision_number: i64, created_at: i64) -> AgentEntry {
         AgentEntry {
             entry_id: "e".into(),
-            spiffe_id: "spiffe://example.org/w".into(),
-            parent_id: String::new(),
+            spiffe_id: spire_spiffe::SpiffeId::new("spiffe://example.org/w").expect("valid"),
+            parent_id: None,
             selectors: vec![],
             x509_svid_ttl: 0,
             jwt_svid_ttl: 0,

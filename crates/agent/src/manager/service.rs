@@ -155,7 +155,7 @@ impl IdentityProvider for Manager {
             .cache
             .matching_entries(&set)
             .into_iter()
-            .filter(|entry| spiffe_id.is_none_or(|id| entry.spiffe_id == id))
+            .filter(|entry| spiffe_id.is_none_or(|id| entry.spiffe_id.as_str() == id))
             .cloned()
             .collect();
         if entries.is_empty() {
@@ -163,7 +163,7 @@ impl IdentityProvider for Manager {
         }
         let mut out = Vec::with_capacity(entries.len());
         for entry in entries {
-            let key = JwtSvidKey::new(&entry.spiffe_id, audience);
+            let key = JwtSvidKey::new(entry.spiffe_id.as_str(), audience);
             // Tokens with a per-entry jti must be unique, so they are never reused.
             let cacheable = !entry.jwt_svid_include_jti;
             let now = unix_seconds(self.clock.now());
@@ -194,7 +194,7 @@ impl IdentityProvider for Manager {
                             None => {
                                 return Err(IdentityError::Unavailable(format!(
                                     "could not fetch {:?} JWTSVID: {err}",
-                                    entry.spiffe_id
+                                    entry.spiffe_id.as_str()
                                 )));
                             }
                         }
@@ -202,7 +202,7 @@ impl IdentityProvider for Manager {
                 },
             };
             out.push(JwtIdentity {
-                spiffe_id: entry.spiffe_id.clone(),
+                spiffe_id: entry.spiffe_id.to_string(),
                 token: svid.token,
                 hint: entry.hint.clone(),
                 expires_at: svid.expires_at,

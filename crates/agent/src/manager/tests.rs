@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use spire_ca::clock::{Clock, FakeClock};
-use spire_spiffe::{Bundle, Selector};
+use spire_spiffe::{Bundle, Selector, SpiffeId};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -74,8 +74,8 @@ fn sel(s: &str) -> Selector {
 fn entry(id: &str, selector: &str) -> AgentEntry {
     AgentEntry {
         entry_id: id.to_owned(),
-        spiffe_id: format!("spiffe://example.org/{id}"),
-        parent_id: "spiffe://example.org/agent".to_owned(),
+        spiffe_id: SpiffeId::new(&format!("spiffe://example.org/{id}")).expect("valid test ID"),
+        parent_id: Some(SpiffeId::new("spiffe://example.org/agent").expect("valid test ID")),
         selectors: vec![sel(selector)],
         x509_svid_ttl: 0,
         jwt_svid_ttl: 0,
