@@ -9,6 +9,7 @@
 mod accounts;
 mod config;
 mod proc;
+pub mod proc_text;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! What /proc says about a process: effective uid/gid and supplementary groups from
-//! `<root>/<pid>/status`, the executable from `<root>/<pid>/exe`.
+//! `<root>/<pid>/status` (parsed by `proc_text`), the executable from `<root>/<pid>/exe`.
 
 use std::fs;
 use std::io::{self, Read};
@@ -9,14 +9,7 @@ use aws_lc_rs::digest;
 use spire_plugin::WorkloadAttestorError;
 
 use crate::UnixAttestor;
-
-/// The ids of a process.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ProcStatus {
-    pub uid: u32,
-    pub gid: u32,
-    pub supplementary_gids: Vec<u32>,
-}
+use crate::proc_text::{ProcStatus, parse_status};
 
 pub(crate) fn read_status(root: &Path, pid: i32) -> Result<ProcStatus, WorkloadAttestorError> {
     let path = root.join(pid.to_string()).join("status");
@@ -25,34 +18,6 @@ pub(crate) fn read_status(root: &Path, pid: i32) -> Result<ProcStatus, WorkloadA
         _ => UnixAttestor::failed(format!("reading {}: {e}", path.display())),
     })?;
     parse_status(&text).map_err(|what| UnixAttestor::failed(format!("{}: {what}", path.display())))
-}
-
-/// Effective ids (the second of real, effective, saved, fs) as SPIRE uses them.
-fn parse_status(text: &str) -> Result<ProcStatus, String> {
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-    };
-    let effective = |name: &str| -> Result<u32, String> {
-        let ids = field(name).ok_or_else(|| format!("no {name} line"))?;
-        let ids: Vec<&str> = ids.split_whitespace().collect();
-        let id = match ids.len() {
-            0 => return Err(format!("no ids on the {name} line")),
-            1 => ids[0],
-            _ => ids[1],
-        };
-        id.parse().map_err(|_| format!("bad {name} value {id:?}"))
-    };
-    let supplementary_gids = field("Groups")
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|g| g.parse().map_err(|_| format!("bad Groups value {g:?}")))
-        .collect::<Result<_, _>>()?;
-    Ok(ProcStatus {
-        uid: effective("Uid")?,
-        gid: effective("Gid")?,
-        supplementary_gids,
-    })
 }
 
 /// The executable path as the kernel shows it.
@@ -92,29 +57,4 @@ pub(crate) fn exe_sha256(
         context.update(&buf[..n]);
     }
     Ok(hex::encode(context.finish().as_ref()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_effective_ids_and_groups() {
-        let status =
-            "Name:\tapp\nUid:\t1000\t1001\t1000\t1000\nGid:\t50\t51\t50\t50\nGroups:\t4 27 \n";
-        assert_eq!(
-            parse_status(status),
-            Ok(ProcStatus {
-                uid: 1001,
-                gid: 51,
-                supplementary_gids: vec![4, 27],
-            })
-        );
-    }
-
-    #[test]
-    fn refuses_status_without_ids() {
-        assert!(parse_status("Name:\tapp\n").is_err());
-        assert!(parse_status("Uid:\tx\nGid:\t1\n").is_err());
-    }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
+use spire_workloadattestor_unix::proc_text::{parse_stat, parse_status};
 use tokio::net::UnixStream;
 
 use super::binding::{
@@ -126,13 +127,13 @@ impl ProcessHandle {
     fn observe(&self) -> Result<ProcessObservation, CallerChanged> {
         let pid = self.pid;
         let stat = self.read("stat")?;
-        let (state, start_time) = binding::parse_stat(&stat).ok_or_else(|| self.garbled("stat"))?;
+        let (state, start_time) = parse_stat(&stat).ok_or_else(|| self.garbled("stat"))?;
         if has_exited(state) {
             return Err(CallerChanged::Exited { pid });
         }
         let status = self.read("status")?;
-        let (euid, egid) =
-            binding::parse_effective_ids(&status).ok_or_else(|| self.garbled("status"))?;
+        let ids = parse_status(&status).map_err(|_| self.garbled("status"))?;
+        let (euid, egid) = (ids.uid, ids.gid);
         let executable = match rustix::fs::statat(&self.dir, "exe", AtFlags::empty()) {
             Ok(stat) => Some(ExecutableId {
                 dev: stat.st_dev,
