@@ -69,7 +69,7 @@ impl ServerCa {
         defaults: SigningDefaults,
     ) -> Self {
         Self {
-            trust_domain: params.trust_domain.clone(),
+            trust_domain: params.trust_domain.to_string(),
             authorities: Mutex::new(Authorities::new(km, params)),
             datastore,
             clock,
@@ -89,7 +89,7 @@ impl ServerCa {
         clock: Arc<dyn Clock>,
         defaults: SigningDefaults,
     ) -> Result<Self, CaShellError> {
-        let trust_domain = params.trust_domain.clone();
+        let trust_domain = params.trust_domain.to_string();
         let stored = find_journal(km.as_ref(), datastore.as_ref()).await?;
         let Some(stored) = stored else {
             tracing::info!("No CA journal matches a KeyManager key; starting new authorities");

@@ -313,7 +313,7 @@ fn authority_params(config: &ServerConfig) -> Result<AuthorityParams, ServerErro
     };
     let subject = &config.ca_subject;
     Ok(AuthorityParams {
-        trust_domain: config.trust_domain.as_str().to_owned(),
+        trust_domain: config.trust_domain.clone(),
         ca_ttl: config.ca_ttl,
         ca_key_type: key_type("ca_key_type", config.ca_key_type.as_str())?,
         jwt_key_type: key_type("jwt_key_type", config.jwt_key_type.as_str())?,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use spire_plugin::{Key, KeyManager, KeyType};
+use spire_spiffe::TrustDomain;
 
 use super::journal::{Journal, JournalStatus, JwtKeyEntry, X509CaEntry, unix};
 use super::schedule::{Slot, SlotLetter, SlotPair, SlotStatus, Step};
@@ -19,8 +20,8 @@ pub const JWT_SIGNER_KEY_PREFIX: &str = "JWT-Signer-";
 /// The server settings rotation needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorityParams {
-    /// Trust domain name without scheme.
-    pub trust_domain: String,
+    /// The trust domain the authorities sign for.
+    pub trust_domain: TrustDomain,
     /// Lifetime of each X.509 CA and JWT key (`ca_ttl`).
     pub ca_ttl: Duration,
     pub ca_key_type: KeyType,
@@ -245,7 +246,7 @@ impl Authorities {
         let slot_id = format!("{X509_CA_KEY_PREFIX}{}", letter.as_str());
         let key = self.km.generate_key(&slot_id, self.params.ca_key_type)?;
         let ca_params = CaParams {
-            trust_domain: self.params.trust_domain.clone(),
+            trust_domain: self.params.trust_domain.as_str().to_owned(),
             subject: self.params.subject.clone(),
             ttl: self.params.ca_ttl,
         };

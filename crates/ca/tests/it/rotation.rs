@@ -12,7 +12,7 @@ use crate::support::{HOUR, TD, km, t0, verifies_at, workload_key};
 
 fn params() -> AuthorityParams {
     AuthorityParams {
-        trust_domain: TD.to_owned(),
+        trust_domain: spire_spiffe::TrustDomain::new(TD).expect("the test trust domain is valid"),
         ca_ttl: 24 * HOUR,
         ca_key_type: KeyType::EcP256,
         jwt_key_type: KeyType::EcP256,

@@ -111,7 +111,7 @@ pub async fn agent_fixture() -> AgentFixture {
     let ca = Arc::new(ServerCa::new(
         Arc::new(spire_keymanager::MemoryKeyManager::new()),
         AuthorityParams {
-            trust_domain: TD.into(),
+            trust_domain: TrustDomain::new(TD).expect("the test trust domain is valid"),
             ca_ttl: Duration::from_secs(24 * 3600),
             ca_key_type: KeyType::EcP256,
             jwt_key_type: KeyType::EcP256,
