@@ -137,7 +137,7 @@ pub async fn run(
             spire_config::KeyType::EcP384 => WorkloadKeyType::EcP384,
             _ => WorkloadKeyType::EcP256,
         },
-        ..ManagerSettings::new(td.clone())
+        ..ManagerSettings::new(config.trust_domain.clone())
     };
     let manager = Manager::new(
         server_client.clone(),

@@ -73,7 +73,7 @@ impl Manager {
             x509_svid_cache_max_size: settings.x509_svid_cache_max_size,
             jwt_svid_cache_max_size: settings.jwt_svid_cache_max_size,
         };
-        let cache = SvidCache::new(settings.trust_domain.clone(), limits, bundle);
+        let cache = SvidCache::new(settings.trust_domain.to_string(), limits, bundle);
         let (bundles_tx, _) = watch::channel(Arc::new(cache.bundles().clone()));
         Arc::new(Manager {
             server,

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use spire_spiffe::TrustDomain;
+
 use crate::cache::{DEFAULT_JWT_SVID_CACHE_MAX_SIZE, DEFAULT_X509_SVID_CACHE_MAX_SIZE};
 
 /// Default interval between entry syncs.
@@ -19,10 +21,11 @@ pub enum WorkloadKeyType {
     EcP384,
 }
 
-/// Manager settings; `trust_domain` is a name (`example.org`).
+/// Manager settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagerSettings {
-    pub trust_domain: String,
+    /// The agent's trust domain (`example.org`).
+    pub trust_domain: TrustDomain,
     pub sync_interval: Duration,
     pub x509_svid_cache_max_size: usize,
     pub jwt_svid_cache_max_size: usize,
@@ -31,9 +34,9 @@ pub struct ManagerSettings {
 
 impl ManagerSettings {
     /// SPIRE's defaults for `trust_domain`.
-    pub fn new(trust_domain: impl Into<String>) -> Self {
+    pub fn new(trust_domain: TrustDomain) -> Self {
         ManagerSettings {
-            trust_domain: trust_domain.into(),
+            trust_domain,
             sync_interval: DEFAULT_SYNC_INTERVAL,
             x509_svid_cache_max_size: DEFAULT_X509_SVID_CACHE_MAX_SIZE,
             jwt_svid_cache_max_size: DEFAULT_JWT_SVID_CACHE_MAX_SIZE,
@@ -58,9 +61,13 @@ impl ManagerSettings {
 mod tests {
     use super::*;
 
+    fn example_org() -> TrustDomain {
+        TrustDomain::new("example.org").expect("valid")
+    }
+
     #[test]
     fn sync_backoff_doubles_up_to_the_cap() {
-        let settings = ManagerSettings::new("example.org");
+        let settings = ManagerSettings::new(example_org());
         assert_eq!(settings.sync_wait(0, true), Duration::from_secs(5));
         assert_eq!(settings.sync_wait(1, true), Duration::from_secs(10));
         assert_eq!(settings.sync_wait(3, true), Duration::from_secs(40));
@@ -68,14 +75,14 @@ mod tests {
         assert_eq!(settings.sync_wait(40, true), Duration::from_secs(240));
         let slow = ManagerSettings {
             sync_interval: Duration::from_secs(60),
-            ..ManagerSettings::new("example.org")
+            ..ManagerSettings::new(example_org())
         };
         assert_eq!(slow.sync_wait(10, true), MAX_SYNC_BACKOFF);
     }
 
     #[test]
     fn sync_backoff_is_clamped_while_no_svid_is_cached() {
-        let settings = ManagerSettings::new("example.org");
+        let settings = ManagerSettings::new(example_org());
         assert_eq!(settings.sync_wait(6, false), Duration::from_secs(5));
     }
 }

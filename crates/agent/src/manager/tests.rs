@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use spire_ca::clock::{Clock, FakeClock};
-use spire_spiffe::{Bundle, Selector, SpiffeId};
+use spire_spiffe::{Bundle, Selector, SpiffeId, TrustDomain};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -25,7 +25,10 @@ struct Harness {
 
 impl Harness {
     fn start(entries: Vec<AgentEntry>) -> Self {
-        Self::start_with(entries, ManagerSettings::new("example.org"))
+        Self::start_with(
+            entries,
+            ManagerSettings::new(TrustDomain::new("example.org").expect("valid")),
+        )
     }
 
     fn start_with(entries: Vec<AgentEntry>, settings: ManagerSettings) -> Self {
@@ -231,7 +234,7 @@ async fn svids_are_minted_in_batches_of_at_most_500() {
         .collect();
     let settings = ManagerSettings {
         x509_svid_cache_max_size: 2000,
-        ..ManagerSettings::new("example.org")
+        ..ManagerSettings::new(TrustDomain::new("example.org").expect("valid"))
     };
     let h = Harness::start_with(entries, settings);
     let mut rx = h.manager.subscribe(vec![sel("unix:uid:1099")]);
