@@ -92,7 +92,7 @@ pub async fn run(
     let storage = Arc::new(Storage::open(&config.data_dir)?);
 
     let td = config.trust_domain.as_str().to_owned();
-    let server_id = config.trust_domain.server_id().to_string();
+    let server_id = config.trust_domain.server_id();
     let bootstrap = bootstrap_trust(&config).await?;
     let roots = initial_roots(&storage.data().bundle, &bootstrap);
     let verifier = Arc::new(match &roots {

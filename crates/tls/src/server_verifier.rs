@@ -9,6 +9,7 @@ use rustls::client::verify_server_cert_signed_by_trust_anchor;
 use rustls::server::ParsedCertificate;
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use spire_spiffe::SpiffeId;
 
 use crate::peer_spiffe_id;
 
@@ -27,23 +28,23 @@ enum Trust {
 /// [`ServerIdVerifier::set_roots`].
 #[derive(Debug)]
 pub struct ServerIdVerifier {
-    expected_id: String,
+    expected_id: SpiffeId,
     trust: RwLock<Trust>,
 }
 
 impl ServerIdVerifier {
     /// Trusts `roots` (DER certificates) and expects the server ID `expected_id`.
-    pub fn with_roots(expected_id: impl Into<String>, roots: &[Vec<u8>]) -> Self {
+    pub fn with_roots(expected_id: SpiffeId, roots: &[Vec<u8>]) -> Self {
         Self {
-            expected_id: expected_id.into(),
+            expected_id,
             trust: RwLock::new(Trust::Roots(Arc::new(root_store(roots)))),
         }
     }
 
     /// Accepts any chain whose leaf names `expected_id` (SPIRE's `insecure_bootstrap`).
-    pub fn insecure_bootstrap(expected_id: impl Into<String>) -> Self {
+    pub fn insecure_bootstrap(expected_id: SpiffeId) -> Self {
         Self {
-            expected_id: expected_id.into(),
+            expected_id,
             trust: RwLock::new(Trust::InsecureBootstrap),
         }
     }
@@ -65,7 +66,7 @@ impl ServerIdVerifier {
         )
     }
 
-    pub fn expected_id(&self) -> &str {
+    pub fn expected_id(&self) -> &SpiffeId {
         &self.expected_id
     }
 
@@ -104,11 +105,11 @@ impl ServerCertVerifier for ServerIdVerifier {
                 Arc::new(e),
             )))
         })?;
-        if id.as_str() != self.expected_id {
+        if id != self.expected_id {
             return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
                 rustls::OtherError(Arc::new(UnexpectedServerId {
                     expected: self.expected_id.clone(),
-                    found: id.to_string(),
+                    found: id,
                 })),
             )));
         }
@@ -152,8 +153,8 @@ impl ServerCertVerifier for ServerIdVerifier {
 
 /// The server presented a valid SVID of another identity.
 #[derive(Debug, thiserror::Error)]
-#[error("expected server SPIFFE ID {expected:?}; got {found:?}")]
+#[error("expected server SPIFFE ID {:?}; got {:?}", expected.as_str(), found.as_str())]
 pub struct UnexpectedServerId {
-    pub expected: String,
-    pub found: String,
+    pub expected: SpiffeId,
+    pub found: SpiffeId,
 }

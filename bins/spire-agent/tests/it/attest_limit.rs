@@ -21,7 +21,8 @@ fn guessing_join_tokens_from_one_address_hits_resource_exhausted_after_the_burst
         "127.0.0.1",
         env.port,
         Arc::new(ServerIdVerifier::insecure_bootstrap(
-            "spiffe://example.org/spire/server",
+            spire_spiffe::SpiffeId::new("spiffe://example.org/spire/server")
+                .expect("a valid server ID"),
         )),
         Arc::new(KeyManagerSvidResolver::new()),
     )

@@ -36,7 +36,8 @@ fn node_attestor(km: Arc<dyn KeyManager>, storage: Arc<Storage>, clock: FakeCloc
         "127.0.0.1",
         1,
         Arc::new(ServerIdVerifier::insecure_bootstrap(
-            "spiffe://example.org/spire/server",
+            spire_spiffe::SpiffeId::new("spiffe://example.org/spire/server")
+                .expect("a valid server ID"),
         )),
         Arc::new(KeyManagerSvidResolver::new()),
     )

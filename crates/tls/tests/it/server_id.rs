@@ -8,7 +8,13 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls_pki_types::{CertificateDer, ServerName};
 use spire_tls::ServerIdVerifier;
 
+use spire_spiffe::SpiffeId;
+
 use crate::pki::{Ca, Leaf, SERVER_ID, now};
+
+fn server_id() -> SpiffeId {
+    SpiffeId::new(SERVER_ID).expect("a valid server ID")
+}
 
 /// Verifies `chain` (leaf first) as the agent does when dialing the server.
 fn verify(verifier: &ServerIdVerifier, chain: &[CertificateDer<'_>]) -> Result<(), rustls::Error> {
@@ -19,7 +25,7 @@ fn verify(verifier: &ServerIdVerifier, chain: &[CertificateDer<'_>]) -> Result<(
 }
 
 fn verifier_for(ca: &Ca) -> ServerIdVerifier {
-    ServerIdVerifier::with_roots(SERVER_ID, &ca.roots())
+    ServerIdVerifier::with_roots(server_id(), &ca.roots())
 }
 
 /// The text of a refusal, for errors rustls wraps as `CertificateError::Other`.
@@ -214,7 +220,7 @@ fn refuses_the_old_trust_domain_ca_once_the_bundle_replaced_it() {
 #[test]
 fn insecure_bootstrap_checks_only_the_server_id() {
     let anyone = Ca::root("anyone");
-    let verifier = ServerIdVerifier::insecure_bootstrap(SERVER_ID);
+    let verifier = ServerIdVerifier::insecure_bootstrap(server_id());
     assert!(verifier.is_insecure_bootstrap());
     verify(&verifier, &[anyone.sign(Leaf::svid(SERVER_ID))]).expect("any chain naming the server");
     let text = refusal(verify(
@@ -228,7 +234,7 @@ fn insecure_bootstrap_checks_only_the_server_id() {
 fn insecure_bootstrap_ends_when_the_first_bundle_arrives() {
     let anyone = Ca::root("anyone");
     let ca = Ca::root("example.org");
-    let verifier = ServerIdVerifier::insecure_bootstrap(SERVER_ID);
+    let verifier = ServerIdVerifier::insecure_bootstrap(server_id());
     verifier.set_roots(&ca.roots());
     assert!(!verifier.is_insecure_bootstrap());
     assert_eq!(
@@ -240,7 +246,7 @@ fn insecure_bootstrap_ends_when_the_first_bundle_arrives() {
 #[test]
 fn unparsable_roots_are_skipped_and_counted() {
     let ca = Ca::root("example.org");
-    let verifier = ServerIdVerifier::with_roots(SERVER_ID, &[]);
+    let verifier = ServerIdVerifier::with_roots(server_id(), &[]);
     let mut roots = ca.roots();
     roots.push(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
     assert_eq!(verifier.set_roots(&roots), 1);
