@@ -16,6 +16,7 @@ use prost::Message;
 use spire_datastore::{AttestedNode, AttestedNodeMask, EntryFilter, Page, Pagination};
 use spire_proto::spire::api::types::PermissionDeniedDetails;
 use spire_proto::spire::api::types::permission_denied_details::Reason;
+use spire_spiffe::SpiffeId;
 use tonic::{Code, Request, Status};
 
 use crate::context::ServerContext;
@@ -25,7 +26,7 @@ use crate::endpoints::{Caller, TlsConnectInfo};
 #[derive(Debug, Clone)]
 pub struct AuthorizedAgent {
     /// The agent's SPIFFE ID (`spiffe://example.org/spire/agent/...`).
-    pub spiffe_id: String,
+    pub spiffe_id: SpiffeId,
     /// Its attested-node row as checked (after any new-to-current promotion).
     pub node: AttestedNode,
 }
@@ -67,7 +68,7 @@ async fn authorize_agent<T>(
             "caller does not have an X509-SVID",
         ));
     };
-    let Some(id) = info.and_then(|i| i.peer_spiffe_id.as_ref().map(ToString::to_string)) else {
+    let Some(id) = info.and_then(|i| i.peer_spiffe_id.clone()) else {
         return Err(Status::permission_denied(
             "caller does not have a SPIFFE ID",
         ));
@@ -77,24 +78,24 @@ async fn authorize_agent<T>(
     if ctx.now_unix() > svid.not_after {
         return Err(agent_denied(
             Reason::AgentExpired,
-            format!("agent {id:?} SVID is expired"),
+            format!("agent {:?} SVID is expired", id.as_str()),
         ));
     }
     let node = ctx
         .datastore
-        .fetch_attested_node(&id)
+        .fetch_attested_node(id.as_str())
         .await
         .map_err(|e| Status::internal(format!("unable to look up agent information: {e}")))?;
     let Some(node) = node else {
         return Err(agent_denied(
             Reason::AgentNotAttested,
-            format!("agent {id:?} is not attested"),
+            format!("agent {:?} is not attested", id.as_str()),
         ));
     };
     match agent_svid_state(&node, &svid.serial) {
         AgentSvidState::Banned => Err(agent_denied(
             Reason::AgentBanned,
-            format!("agent {id:?} is banned"),
+            format!("agent {:?} is banned", id.as_str()),
         )),
         AgentSvidState::Current => Ok(AuthorizedAgent {
             spiffe_id: id,
@@ -110,8 +111,10 @@ async fn authorize_agent<T>(
         AgentSvidState::NotActive => Err(agent_denied(
             Reason::AgentNotActive,
             format!(
-                "agent {id:?} expected to have serial number {:?}; has {:?}",
-                node.serial_number, svid.serial
+                "agent {:?} expected to have serial number {:?}; has {:?}",
+                id.as_str(),
+                node.serial_number,
+                svid.serial
             ),
         )),
     }

@@ -6,7 +6,6 @@ use spire_proto::spire::api::server::agent::v1::{
 };
 use spire_proto::spire::api::types::X509svid;
 use spire_proto::spire::api::types::permission_denied_details::Reason;
-use spire_spiffe::SpiffeId;
 use tonic::{Code, Status};
 
 use super::AgentApi;
@@ -39,8 +38,7 @@ impl AgentApi {
         if params.csr.is_empty() {
             return Err(Status::invalid_argument("missing CSR"));
         }
-        let id = SpiffeId::new(&agent.spiffe_id)
-            .map_err(|e| with_cause(Code::Internal, "invalid caller ID", e))?;
+        let id = agent.spiffe_id;
         tracing::info!(agent_id = %id, "Renewing agent SVID");
         let minted = self.sign_agent_svid(&id, &params.csr)?;
         let leaf = leaf_facts(&minted)?;
@@ -81,7 +79,7 @@ impl AgentApi {
             ));
         }
         let update = AttestedNode {
-            spiffe_id: agent.spiffe_id.clone(),
+            spiffe_id: agent.spiffe_id.to_string(),
             agent_version: req.agent_version,
             ..AttestedNode::default()
         };

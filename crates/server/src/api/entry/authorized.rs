@@ -46,7 +46,7 @@ impl EntryApi {
         let entries = self
             .ctx
             .authorized_entries
-            .authorized_for(&self.td, &agent.spiffe_id)
+            .authorized_for(&self.td, agent.spiffe_id.as_str())
             .await
             .map_err(|e| with_cause(Code::Internal, "failed to fetch entries", e))?;
         entries.iter().map(to_proto).collect()

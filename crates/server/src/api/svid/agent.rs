@@ -139,7 +139,7 @@ impl SvidApi {
         let entries = self
             .ctx
             .authorized_entries
-            .authorized_for(&self.td, &agent.spiffe_id)
+            .authorized_for(&self.td, agent.spiffe_id.as_str())
             .await
             .map_err(|e| with_cause(Code::Internal, "failed to fetch registration entries", e))?;
         Ok(entries
