@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use spire_ca::clock::Clock;
 use spire_datastore::DataStore;
 use spire_plugin::nodeattestor::ServerNodeAttestor;
-use spire_spiffe::TrustDomain;
+use spire_spiffe::{SpiffeId, TrustDomain};
 
 use crate::api::ratelimit::RateLimits;
 use crate::authorized::AuthorizedEntriesCache;
@@ -45,7 +45,7 @@ pub struct ApiSettings {
     /// TTL of agent SVIDs (SPIRE's `agent_ttl`, defaulting to the X.509 SVID TTL).
     pub agent_ttl: Duration,
     /// SPIFFE IDs granted admin rights on the TCP API (`admin_ids`).
-    pub admin_ids: Vec<String>,
+    pub admin_ids: Vec<SpiffeId>,
 }
 
 /// Signs SVIDs with the currently active authority. Identities passed in are already

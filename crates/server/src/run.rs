@@ -184,11 +184,7 @@ pub async fn run(
             default_x509_svid_ttl: config.default_x509_svid_ttl,
             default_jwt_svid_ttl: config.default_jwt_svid_ttl,
             agent_ttl: config.agent_ttl.unwrap_or(config.default_x509_svid_ttl),
-            admin_ids: config
-                .admin_ids
-                .iter()
-                .map(|id| id.as_str().to_owned())
-                .collect(),
+            admin_ids: config.admin_ids.clone(),
         }),
         node_attestors: Arc::new(catalog.node_attestors.clone()),
         authorized_entries: Arc::new(crate::authorized::AuthorizedEntriesCache::new(

@@ -52,7 +52,7 @@ pub async fn require_local_admin_or_agent<T>(
 ) -> Result<(), Status> {
     match Caller::of(request) {
         Caller::Local => Ok(()),
-        Caller::Svid { spiffe_id } if is_admin(ctx, spiffe_id.as_str()).await? => Ok(()),
+        Caller::Svid { spiffe_id } if is_admin(ctx, &spiffe_id).await? => Ok(()),
         Caller::Svid { .. } => authorize_agent(ctx, request).await.map(|_| ()),
         Caller::Anonymous => Err(denied(method)),
     }
@@ -246,18 +246,18 @@ pub async fn require_local_or_admin<T>(
 ) -> Result<(), Status> {
     match Caller::of(request) {
         Caller::Local => Ok(()),
-        Caller::Svid { spiffe_id } if is_admin(ctx, spiffe_id.as_str()).await? => Ok(()),
+        Caller::Svid { spiffe_id } if is_admin(ctx, &spiffe_id).await? => Ok(()),
         Caller::Svid { .. } | Caller::Anonymous => Err(denied(method)),
     }
 }
 
 /// Whether `spiffe_id` holds admin rights.
-pub async fn is_admin(ctx: &ServerContext, spiffe_id: &str) -> Result<bool, Status> {
-    if ctx.settings.admin_ids.iter().any(|id| id == spiffe_id) {
+pub async fn is_admin(ctx: &ServerContext, spiffe_id: &SpiffeId) -> Result<bool, Status> {
+    if ctx.settings.admin_ids.contains(spiffe_id) {
         return Ok(true);
     }
     let filter = EntryFilter {
-        by_spiffe_id: Some(spiffe_id.to_owned()),
+        by_spiffe_id: Some(spiffe_id.to_string()),
         ..EntryFilter::default()
     };
     let mut pagination = Pagination::first(spire_datastore::MAX_PAGE_SIZE);

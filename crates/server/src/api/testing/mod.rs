@@ -57,7 +57,7 @@ pub async fn fixture() -> Fixture {
             default_x509_svid_ttl: Duration::from_secs(3600),
             default_jwt_svid_ttl: Duration::from_secs(300),
             agent_ttl: Duration::from_secs(3600),
-            admin_ids: vec![ADMIN_ID.into()],
+            admin_ids: vec![SpiffeId::new(ADMIN_ID).expect("a valid admin ID")],
         }),
         node_attestors: Arc::default(),
         authorized_entries: Arc::new(crate::authorized::AuthorizedEntriesCache::new(
