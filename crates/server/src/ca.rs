@@ -256,7 +256,7 @@ impl SvidMinter for ServerCa {
         let minted = ca
             .mint_x509_svid(
                 &X509SvidRequest {
-                    spiffe_id: request.spiffe_id,
+                    spiffe_id: request.spiffe_id.to_string(),
                     public_key_der: request.public_key_der,
                     dns_names: request.dns_names,
                     ttl: request.ttl.unwrap_or(self.defaults.x509_svid_ttl),
@@ -297,7 +297,7 @@ impl SvidMinter for ServerCa {
             expires_at = expires_at.min(key_expires_at);
         }
         let claims = JwtSvidClaims {
-            sub: request.spiffe_id,
+            sub: request.spiffe_id.to_string(),
             aud: request.audience,
             exp: expires_at,
             iat: now,

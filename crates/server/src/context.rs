@@ -59,7 +59,7 @@ pub trait SvidMinter: Send + Sync + std::fmt::Debug {
 #[derive(Debug, Clone)]
 pub struct MintX509Svid {
     /// The validated SPIFFE ID (`spiffe://example.org/web`).
-    pub spiffe_id: String,
+    pub spiffe_id: SpiffeId,
     /// The subject public key, DER SubjectPublicKeyInfo.
     pub public_key_der: Vec<u8>,
     pub dns_names: Vec<String>,
@@ -80,7 +80,7 @@ pub struct MintedX509Svid {
 /// A JWT-SVID to sign.
 #[derive(Debug, Clone)]
 pub struct MintJwtSvid {
-    pub spiffe_id: String,
+    pub spiffe_id: SpiffeId,
     pub audience: Vec<String>,
     /// `None` uses `default_jwt_svid_ttl`.
     pub ttl: Option<Duration>,

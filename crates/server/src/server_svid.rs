@@ -72,7 +72,7 @@ impl ServerSvid {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(|e| ServerSvidError::Key(e.to_string()))?;
         let minted = self.minter.mint_x509_svid(MintX509Svid {
-            spiffe_id: self.spiffe_id.to_string(),
+            spiffe_id: self.spiffe_id.clone(),
             public_key_der: key.subject_public_key_info(),
             dns_names: Vec::new(),
             ttl: None,

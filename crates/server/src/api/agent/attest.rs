@@ -276,7 +276,7 @@ impl AgentApi {
         self.ctx
             .minter
             .mint_x509_svid(MintX509Svid {
-                spiffe_id: agent_id.to_string(),
+                spiffe_id: agent_id.clone(),
                 public_key_der: csr.public_key_der,
                 dns_names: Vec::new(),
                 ttl: Some(self.ctx.settings.agent_ttl),

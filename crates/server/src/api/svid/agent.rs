@@ -15,11 +15,12 @@ use spire_proto::spire::api::server::svid::v1::{
     NewX509svidParams,
 };
 use spire_proto::spire::api::types::{Jwtsvid, X509svid};
+use spire_spiffe::SpiffeId;
 use tonic::{Code, Status};
 
 use super::SvidApi;
 use crate::api::authz::AuthorizedAgent;
-use crate::api::convert::ids::proto_from_stored_id;
+use crate::api::convert::ids::proto_from_id;
 use crate::api::status::{self, with_cause};
 use crate::context::{MintJwtSvid, MintX509Svid};
 
@@ -70,8 +71,7 @@ impl SvidApi {
         let entry = authorized
             .get(&req.entry_id)
             .ok_or_else(|| Status::not_found("entry not found or not authorized"))?;
-        let id = proto_from_stored_id(&entry.spiffe_id)
-            .map_err(|e| with_cause(Code::Internal, "entry has malformed SPIFFE ID", e))?;
+        let spiffe_id = stored_id(&entry.spiffe_id)?;
         if req.audience.is_empty() {
             return Err(Status::invalid_argument(
                 "at least one audience is required",
@@ -81,7 +81,7 @@ impl SvidApi {
             .ctx
             .minter
             .mint_jwt_svid(MintJwtSvid {
-                spiffe_id: entry.spiffe_id.clone(),
+                spiffe_id: spiffe_id.clone(),
                 audience: req.audience,
                 ttl: entry_ttl(entry.jwt_svid_ttl),
             })
@@ -89,7 +89,7 @@ impl SvidApi {
         Ok(NewJwtsvidResponse {
             svid: Some(Jwtsvid {
                 token: minted.token,
-                id: Some(id),
+                id: Some(proto_from_id(&spiffe_id)),
                 expires_at: minted.expires_at,
                 issued_at: minted.issued_at,
                 hint: String::new(),
@@ -115,20 +115,19 @@ impl SvidApi {
             CsrError::BadSignature => with_cause(Code::InvalidArgument, "invalid CSR signature", e),
             other => with_cause(Code::InvalidArgument, "malformed CSR", other),
         })?;
-        let id = proto_from_stored_id(&entry.spiffe_id)
-            .map_err(|e| with_cause(Code::Internal, "entry has malformed SPIFFE ID", e))?;
+        let spiffe_id = stored_id(&entry.spiffe_id)?;
         let minted = self
             .ctx
             .minter
             .mint_x509_svid(MintX509Svid {
-                spiffe_id: entry.spiffe_id.clone(),
+                spiffe_id: spiffe_id.clone(),
                 public_key_der: csr.public_key_der,
                 dns_names: entry.dns_names.clone(),
                 ttl: entry_ttl(entry.x509_svid_ttl),
             })
             .map_err(|e| status::mint("failed to sign X509-SVID", &e))?;
         Ok(X509svid {
-            id: Some(id),
+            id: Some(proto_from_id(&spiffe_id)),
             cert_chain: minted.cert_chain,
             expires_at: minted.expires_at,
             hint: String::new(),
@@ -155,4 +154,10 @@ fn entry_ttl(seconds: i32) -> Option<Duration> {
         .ok()
         .filter(|s| *s > 0)
         .map(Duration::from_secs)
+}
+
+/// The SPIFFE ID of a stored entry; one that no longer parses is an internal error (the
+/// datastore only holds IDs the API validated).
+fn stored_id(id: &str) -> Result<SpiffeId, Status> {
+    SpiffeId::new(id).map_err(|e| with_cause(Code::Internal, "entry has malformed SPIFFE ID", e))
 }

@@ -86,7 +86,7 @@ impl Svid for SvidApi {
             .ctx
             .minter
             .mint_x509_svid(MintX509Svid {
-                spiffe_id: id.to_string(),
+                spiffe_id: id.clone(),
                 public_key_der: csr.public_key_der,
                 dns_names,
                 ttl: ttl_from_request(req.ttl)?,
@@ -119,7 +119,7 @@ impl Svid for SvidApi {
             .ctx
             .minter
             .mint_jwt_svid(MintJwtSvid {
-                spiffe_id: id.to_string(),
+                spiffe_id: id.clone(),
                 audience: req.audience,
                 ttl: ttl_from_request(req.ttl)?,
             })

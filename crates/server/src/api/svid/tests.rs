@@ -79,7 +79,7 @@ async fn mint_x509_takes_id_and_dns_names_from_the_csr() {
 
     let asked = fx.minter.x509_requests();
     assert_eq!(asked.len(), 1);
-    assert_eq!(asked[0].spiffe_id, "spiffe://example.org/web");
+    assert_eq!(asked[0].spiffe_id.as_str(), "spiffe://example.org/web");
     assert_eq!(asked[0].dns_names, vec!["web.example.org".to_owned()]);
     assert_eq!(asked[0].ttl, Some(Duration::from_secs(120)));
     assert!(!asked[0].public_key_der.is_empty());
