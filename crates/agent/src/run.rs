@@ -115,7 +115,7 @@ pub async fn run(
         conn: conn.clone(),
         attestor: catalog.node_attestor,
         clock: Arc::clone(&clock),
-        trust_domain_id: config.trust_domain.id_string(),
+        trust_domain: config.trust_domain.clone(),
     };
     let identity = attest_with_retry(&node, roots).await?;
     let bundle = bundle_of(&td, &identity.bundle);

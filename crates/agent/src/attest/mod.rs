@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use spire_ca::clock::Clock;
 use spire_plugin::{AgentNodeAttestor, Key, KeyManager, KeyManagerError, KeyType};
+use spire_spiffe::TrustDomain;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::client::ServerConnection;
@@ -106,8 +107,8 @@ pub struct NodeAttestor {
     pub conn: ServerConnection,
     pub attestor: Arc<dyn AgentNodeAttestor>,
     pub clock: Arc<dyn Clock>,
-    /// The trust domain ID (`spiffe://example.org`), for logs.
-    pub trust_domain_id: String,
+    /// The agent's trust domain (logged as its ID, `spiffe://example.org`).
+    pub trust_domain: TrustDomain,
 }
 
 impl NodeAttestor {
@@ -118,7 +119,9 @@ impl NodeAttestor {
         bundle: Option<Vec<Vec<u8>>>,
     ) -> Result<AgentIdentity, AttestError> {
         match &bundle {
-            Some(_) => tracing::info!(trust_domain_id = %self.trust_domain_id, "Bundle loaded"),
+            Some(_) => {
+                tracing::info!(trust_domain_id = %self.trust_domain.id_string(), "Bundle loaded")
+            }
             None => tracing::info!("Bundle is not found"),
         }
         let stored = self.storage.data();

@@ -48,7 +48,7 @@ fn node_attestor(km: Arc<dyn KeyManager>, storage: Arc<Storage>, clock: FakeCloc
         conn,
         attestor: Arc::new(JoinTokenAttestor::new("t")),
         clock: Arc::new(clock),
-        trust_domain_id: "spiffe://example.org".into(),
+        trust_domain: spire_spiffe::TrustDomain::new("example.org").expect("valid"),
     }
 }
 
