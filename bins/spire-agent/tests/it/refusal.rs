@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::Env;
-use crate::x509pop::{sha1_hex, write_test_pki};
+use crate::x509pop::{sha1_hex, start_x509pop_agent, write_test_pki};
 
 const AGENT_LOG_WAIT: Duration = Duration::from_secs(60);
 
@@ -64,27 +64,7 @@ fn evicted_join_token_agent_cannot_reattest_and_stops() {
 fn evicted_x509pop_agent_reattests_and_keeps_running() {
     let pki = tempfile::tempdir().expect("pki dir");
     let paths = write_test_pki(pki.path());
-    let mut env = Env::start_server_with_plugins(&format!(
-        r#"    NodeAttestor "x509pop" {{
-        plugin_data {{
-            ca_bundle_path = "{}"
-        }}
-    }}"#,
-        paths.ca.display()
-    ));
-    env.start_agent_with_node_attestor(
-        &format!(
-            r#"NodeAttestor "x509pop" {{
-        plugin_data {{
-            private_key_path = "{}"
-            certificate_path = "{}"
-        }}
-    }}"#,
-            paths.key.display(),
-            paths.cert.display()
-        ),
-        None,
-    );
+    let mut env = start_x509pop_agent(&paths);
     env.wait_for_agent_log("Node attestation was successful");
     let id = format!(
         "spiffe://example.org/spire/agent/x509pop/{}",

@@ -15,27 +15,7 @@ const WORKLOAD_ID: &str = "spiffe://example.org/pop-workload";
 fn x509pop_agent_attests_is_listed_and_serves_an_entry_parented_to_its_id() {
     let pki = tempfile::tempdir().expect("pki dir");
     let paths = write_test_pki(pki.path());
-    let mut env = Env::start_server_with_plugins(&format!(
-        r#"    NodeAttestor "x509pop" {{
-        plugin_data {{
-            ca_bundle_path = "{}"
-        }}
-    }}"#,
-        paths.ca.display()
-    ));
-    env.start_agent_with_node_attestor(
-        &format!(
-            r#"NodeAttestor "x509pop" {{
-        plugin_data {{
-            private_key_path = "{}"
-            certificate_path = "{}"
-        }}
-    }}"#,
-            paths.key.display(),
-            paths.cert.display()
-        ),
-        None,
-    );
+    let env = start_x509pop_agent(&paths);
     let agent_id = format!(
         "spiffe://example.org/spire/agent/x509pop/{}",
         sha1_hex(&paths.cert_der)
@@ -59,6 +39,33 @@ fn x509pop_agent_attests_is_listed_and_serves_an_entry_parented_to_its_id() {
 
     env.create_entry(&agent_id, WORKLOAD_ID, my_uid(), &[]);
     env.wait_for_fetched_id(WORKLOAD_ID, Duration::from_secs(40));
+}
+
+/// A server trusting `paths.ca` for x509pop and an agent attesting with `paths.key` and
+/// `paths.cert`.
+pub(crate) fn start_x509pop_agent(paths: &PkiPaths) -> Env {
+    let mut env = Env::start_server_with_plugins(&format!(
+        r#"    NodeAttestor "x509pop" {{
+        plugin_data {{
+            ca_bundle_path = "{}"
+        }}
+    }}"#,
+        paths.ca.display()
+    ));
+    env.start_agent_with_node_attestor(
+        &format!(
+            r#"NodeAttestor "x509pop" {{
+        plugin_data {{
+            private_key_path = "{}"
+            certificate_path = "{}"
+        }}
+    }}"#,
+            paths.key.display(),
+            paths.cert.display()
+        ),
+        None,
+    );
+    env
 }
 
 pub(crate) struct PkiPaths {
