@@ -65,7 +65,8 @@ pub async fn warm_cache(ds: &Arc<Counting>) -> Result<(AuthorizedEntriesCache, F
 /// One full SyncAuthorizedEntries as a fresh agent does it: first request (mask only), the
 /// sparse revision pages, then one request for every ID, the full-entry pages.
 pub async fn sync_once(cache: &AuthorizedEntriesCache, agent: &str) -> Result<SyncSeen> {
-    let authorized = cache.authorized_for(TD, agent).await?;
+    let trust_domain: spire_spiffe::TrustDomain = TD.parse().context("trust domain")?;
+    let authorized = cache.authorized_for(&trust_domain, agent).await?;
     let protos = authorized
         .iter()
         .map(|e| proto_from_entry(e))
